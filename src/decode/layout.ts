@@ -27,6 +27,8 @@ export const M_REASON = 2;
 export const M_FIRST = 3;
 /** out: number of records decoded from the frame (0 when dead-lettered) */
 export const M_COUNT = 4;
+/** in: the Kafka partition the message came from (read by the alarm feed for per-partition watermarks; ignored by the decoder) */
+export const M_PARTITION = 5;
 
 // ── Decoded record: REC_WORDS u32 words, written by the decoder, read by enrichment and the alarm feed.
 export const REC_WORDS = 20;
