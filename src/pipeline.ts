@@ -1,0 +1,491 @@
+// The data path assembled: raw topic → batch ring → decode workers → enriched/dead-letter topics, in transactions that also commit the consumed offsets.
+import { Piscina } from 'piscina';
+import type { Message, TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
+import { KafkaSource } from './source/kafka-consumer.js';
+import { TransactionalSink, isAbortable, type Header } from './sink/transactional-producer.js';
+import { RingViews, createRingShared, OVERSIZE, type RingSizes } from './transport/batch-ring.js';
+import type { DecodeResult, DecodeTask } from './transport/decode-task.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_LEN, M_REASON, REC_WORDS, R_EQUIPMENT } from './decode/layout.js';
+import { REASON_NAMES, Reason } from './decode/reasons.js';
+import { distModule } from './paths.js';
+import { LuxError } from './errors.js';
+
+export interface PipelineOptions {
+  brokers: string;
+  groupId: string;
+  clientId: string;
+  transactionalId: string;
+  topics: { raw: string; enriched: string; dlq: string; alarms: string };
+  workers: number;
+  ring: RingSizes;
+  /** a transaction commits at least this often while records flow */
+  commitIntervalMs: number;
+  transactionTimeoutMs: number;
+  /** SIGTERM: time allowed to drain in-flight batches and commit */
+  drainTimeoutMs: number;
+  /** per-message wait of a batch read */
+  consumeTimeoutMs: number;
+  /** producer queue depth above which fetching pauses */
+  maxProducerQueue: number;
+  consumerExtra?: Record<string, string | number | boolean>;
+  producerExtra?: Record<string, string | number | boolean>;
+  /** what the workers need besides the ring: the compiled decoder, the reference snapshot, the alarm feed */
+  workerData: Record<string, unknown>;
+  log: PipelineLog;
+}
+
+export interface PipelineLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Counters the metrics endpoint and the demo read; plain numbers, updated per batch. */
+export class PipelineCounters {
+  framesIn = 0;
+  recordsOut = 0;
+  deadLetters = 0;
+  readonly deadLettersByReason = new Map<string, number>();
+  transactions = 0;
+  aborts = 0;
+  lastTransactionMs = 0;
+  decodeNs = 0;
+  enrichNs = 0;
+  /** slots in use right now */
+  inflight = 0;
+  paused = false;
+}
+
+/** One batch in flight: a slot and the Kafka messages whose frames it holds. */
+interface Batch {
+  slot: number;
+  messages: Message[];
+  start: number;
+  count: number;
+  /** next message to produce; a pass may stop early */
+  from: number;
+  promise: Promise<DecodeResult>;
+}
+
+/** A committed batch's timing, handed to the latency observer after the commit that made it visible. */
+export interface CommittedBatch {
+  /** Kafka timestamps (ms) of the messages, in order */
+  timestamps: Float64Array;
+  dispatchedAt: number;
+  drainedAt: number;
+}
+
+export class Pipeline {
+  readonly counters = new PipelineCounters();
+  private readonly options: PipelineOptions;
+  private readonly source: KafkaSource;
+  private readonly sink: TransactionalSink;
+  private readonly views: RingViews;
+  private pool: Piscina | undefined;
+  private readonly inflight: Batch[] = [];
+  private readonly freeSlots: number[] = [];
+  /** next offset to commit per partition, for what the open transaction holds */
+  private readonly pendingOffsets = new Map<number, number>();
+  /** next offset to read per partition, as far as the pipeline has taken messages */
+  private readonly positions = new Map<number, number>();
+  private readonly committedTimings: CommittedBatch[] = [];
+  private transactionStartedAt = 0;
+  private stopping = false;
+  private quiesceWaiters: (() => void)[] = [];
+  private batchSize = 64;
+  private loopDone: Promise<void> | undefined;
+  private loopEnded = false;
+  private readonly keyCache = new Map<number, string>();
+  /** called after each commit with the batches it made visible */
+  onCommit: ((batches: CommittedBatch[], committedAt: number) => void) | undefined;
+  /** called when the assignment grows, with every assigned partition */
+  onAssigned: ((partitions: number[]) => void) | undefined;
+
+  constructor(options: PipelineOptions) {
+    this.options = options;
+    this.source = new KafkaSource({
+      brokers: options.brokers,
+      groupId: options.groupId,
+      clientId: options.clientId,
+      topic: options.topics.raw,
+      consumeTimeoutMs: options.consumeTimeoutMs,
+      extra: options.consumerExtra,
+    });
+    this.sink = new TransactionalSink({
+      brokers: options.brokers,
+      clientId: options.clientId,
+      transactionalId: options.transactionalId,
+      transactionTimeoutMs: options.transactionTimeoutMs,
+      callTimeoutMs: Math.max(10000, Math.min(options.transactionTimeoutMs, 60000)),
+      extra: options.producerExtra,
+    });
+    this.views = new RingViews(createRingShared(options.ring));
+    for (let i = 0; i < options.ring.slots; i++) this.freeSlots.push(i);
+    this.source.setHooks({
+      assigned: (tps) => this.onPartitionsAssigned(tps),
+      revoking: (tps) => this.onPartitionsRevoking(tps),
+    });
+  }
+
+  /** The shared memories, for whoever must instantiate against them before the workers do (e.g. CRC table init). */
+  get ring(): RingViews {
+    return this.views;
+  }
+
+  get assignedPartitions(): ReadonlySet<number> {
+    return this.source.assigned;
+  }
+
+  get consumer() {
+    return this.source.consumer;
+  }
+
+  /** Per-partition lag of the source. */
+  lag(): Map<number, number> {
+    return this.source.lag((p) => this.positions.get(p));
+  }
+
+  /** Connects, checks the topics, subscribes and runs until `stop()`. */
+  async start(connectTimeoutMs: number): Promise<void> {
+    const { log } = this.options;
+    this.pool = new Piscina({
+      filename: distModule('transport/decode-worker.js'),
+      minThreads: this.options.workers,
+      maxThreads: this.options.workers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      atomics: 'sync',
+      workerData: { ring: this.views.shared, ...this.options.workerData },
+    });
+    await this.sink.connect(connectTimeoutMs);
+    await this.source.connect(connectTimeoutMs);
+    await this.source.partitions(connectTimeoutMs);
+    this.source.subscribe();
+    log.info({ topic: this.options.topics.raw, group: this.options.groupId, transactionalId: this.options.transactionalId, workers: this.options.workers }, 'pipeline started');
+    this.loopDone = this.loop();
+  }
+
+  /** Resolves when the loop ends (after stop, or with the error that ended it). */
+  get done(): Promise<void> {
+    return this.loopDone ?? Promise.resolve();
+  }
+
+  /** Drains in-flight batches, commits, and disconnects; aborts instead when the drain takes longer than allowed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const { log, drainTimeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), drainTimeoutMs);
+    });
+    const outcome = await Promise.race([this.done.then(() => 'drained' as const, () => 'failed' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      log.warn({ drainTimeoutMs }, 'drain took too long: aborting the open transaction; its records will be processed again after restart');
+      await this.sink.abort().catch(() => undefined);
+    }
+    await this.source.disconnect(5000);
+    await this.sink.disconnect(5000);
+    await this.pool?.destroy();
+    log.info({ framesIn: this.counters.framesIn, recordsOut: this.counters.recordsOut, deadLetters: this.counters.deadLetters }, 'pipeline stopped');
+  }
+
+  // ── the loop ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async loop(): Promise<void> {
+    const { commitIntervalMs } = this.options;
+    while (!this.stopping || this.inflight.length > 0) {
+      if (this.quiesceWaiters.length > 0) {
+        await this.drainAll();
+        await this.commit();
+        const waiters = this.quiesceWaiters;
+        this.quiesceWaiters = [];
+        for (const w of waiters) w();
+        continue;
+      }
+      let consumed = 0;
+      if (!this.stopping && this.freeSlots.length > 0 && !this.backpressured()) {
+        consumed = await this.consumeAndDispatch();
+      }
+      // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
+      const mustWait = this.inflight.length > 0 && (consumed === 0 || this.freeSlots.length === 0);
+      await this.drainReady(mustWait);
+      if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
+        await this.commit();
+      }
+      this.updatePause();
+      if (consumed === 0 && this.inflight.length === 0 && !this.stopping) {
+        this.sink.poll();
+      }
+    }
+    await this.commit();
+    this.loopEnded = true;
+    for (const w of this.quiesceWaiters.splice(0)) w();
+  }
+
+  private backpressured(): boolean {
+    return this.producerQueue() > this.options.maxProducerQueue;
+  }
+
+  private updatePause(): void {
+    // librdkafka keeps fetching into its own queue while we do not consume; pausing the partitions bounds that queue
+    // when the ring is full or the producer is behind.
+    const full = this.freeSlots.length === 0 || this.producerQueue() > this.options.maxProducerQueue;
+    if (full && !this.counters.paused) {
+      this.source.pause([...this.source.assigned]);
+      this.counters.paused = true;
+    } else if (!full && this.counters.paused) {
+      this.source.resume([...this.source.assigned]);
+      this.counters.paused = false;
+    }
+  }
+
+  private producerQueue(): number {
+    // outq_len: messages waiting in librdkafka (queued, in flight or awaiting acknowledgement)
+    const client = (this.sink.producer as unknown as { _client?: { getOutQueueLength?: () => number } })._client;
+    return client?.getOutQueueLength?.() ?? 0;
+  }
+
+  private async consumeAndDispatch(): Promise<number> {
+    let messages: Message[];
+    try {
+      messages = await this.source.consumeBatch(this.batchSize);
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
+      await sleep(200);
+      return 0;
+    }
+    const n = messages.length;
+    // Adapt the batch size to the flow: a full batch doubles it, a small one shrinks it, so a slow trickle is not
+    // held back waiting for a batch to fill (consume waits per message, not per batch).
+    const max = this.options.ring.maxMessages;
+    this.batchSize = n >= this.batchSize ? Math.min(max, this.batchSize * 2) : Math.max(16, Math.min(max, n * 2));
+    if (n === 0) return 0;
+    this.counters.framesIn += n;
+    let from = 0;
+    while (from < n) {
+      if (this.freeSlots.length === 0) {
+        // Wait for the oldest batch, produce it, reuse its slot.
+        await this.drainReady(true);
+        continue;
+      }
+      const slot = this.freeSlots.shift() as number;
+      const taken = this.views.fill(slot, messages, from);
+      this.dispatch(slot, messages, from, taken);
+      from += taken;
+    }
+    for (let i = 0; i < n; i++) {
+      const m = messages[i];
+      this.positions.set(m.partition, m.offset + 1);
+    }
+    return n;
+  }
+
+  private dispatch(slot: number, messages: Message[], start: number, count: number): void {
+    const pool = this.pool as Piscina;
+    const task: DecodeTask = { slot, count, from: 0, decode: true, minSnapshot: 0 };
+    const batch: Batch = { slot, messages, start, count, from: 0, promise: pool.run(task) as Promise<DecodeResult> };
+    batch.promise.catch(() => undefined); // observed in drainReady
+    this.inflight.push(batch);
+    this.counters.inflight = this.inflight.length;
+  }
+
+  /** Produces the completed head batches in order; with `wait`, waits for the head to complete first. */
+  private async drainReady(wait: boolean): Promise<void> {
+    while (this.inflight.length > 0) {
+      const head = this.inflight[0];
+      const settled = await settledOrNot(head.promise, wait);
+      if (settled === undefined) return;
+      wait = false;
+      const result = settled;
+      await this.produceBatch(head, result);
+      if (result.done < head.count) {
+        // The slot's JSON area filled up: produce what is there, then serialize the rest of the slot.
+        const task: DecodeTask = { slot: head.slot, count: head.count, from: result.done, decode: false, minSnapshot: result.snapshot };
+        head.from = result.done;
+        head.promise = (this.pool as Piscina).run(task) as Promise<DecodeResult>;
+        head.promise.catch(() => undefined);
+        wait = true;
+        continue;
+      }
+      this.inflight.shift();
+      this.freeSlots.push(head.slot);
+      this.counters.inflight = this.inflight.length;
+    }
+  }
+
+  private async drainAll(): Promise<void> {
+    while (this.inflight.length > 0) await this.drainReady(true);
+  }
+
+  /** Writes one pass of a batch into the open transaction: enriched records and dead letters, in message order. */
+  private async produceBatch(batch: Batch, result: DecodeResult): Promise<void> {
+    if (!this.sink.inTransaction) {
+      await this.sink.begin();
+      this.transactionStartedAt = Date.now();
+    }
+    const { u32, outU32 } = this.views;
+    const geo = this.views.slots[batch.slot];
+    const out = this.views.outputs[batch.slot];
+    const outBuffer = this.views.shared.output;
+    const topics = this.options.topics;
+    let rec = 0;
+    let jsonStart = out.jsonPtr;
+    this.counters.decodeNs += result.decodeNs;
+    this.counters.enrichNs += result.enrichNs;
+    for (let i = batch.from; i < result.done; i++) {
+      const m = batch.messages[batch.start + i];
+      const row = (geo.msgPtr >>> 2) + i * MSG_WORDS;
+      const len = u32[row + M_LEN];
+      const reason = len === OVERSIZE ? Reason.Truncated : u32[row + M_REASON];
+      if (reason !== 0) {
+        this.deadLetter(m, REASON_NAMES[reason] ?? 'truncated');
+      } else {
+        const first = u32[row + M_FIRST];
+        const count = u32[row + M_COUNT];
+        const key = this.key(u32[(geo.recPtr >>> 2) + first * REC_WORDS + R_EQUIPMENT]);
+        for (let r = 0; r < count; r++) {
+          const end = out.jsonPtr + outU32[out.endsIndex + rec];
+          this.produce(topics.enriched, Buffer.from(outBuffer, jsonStart, end - jsonStart), key);
+          jsonStart = end;
+          rec++;
+        }
+        this.counters.recordsOut += count;
+      }
+      this.pendingOffsets.set(m.partition, m.offset + 1);
+    }
+    if (result.done === batch.count) {
+      const ts = new Float64Array(batch.count);
+      for (let i = 0; i < batch.count; i++) ts[i] = batch.messages[batch.start + i].timestamp ?? Date.now();
+      this.committedTimings.push({ timestamps: ts, dispatchedAt: 0, drainedAt: Date.now() });
+    }
+  }
+
+  private key(equipment: number): string {
+    let k = this.keyCache.get(equipment);
+    if (k === undefined) {
+      k = String(equipment);
+      if (this.keyCache.size > 100000) this.keyCache.clear();
+      this.keyCache.set(equipment, k);
+    }
+    return k;
+  }
+
+  private produce(topic: string, value: Buffer, key: string | Buffer | null, headers?: Header[]): void {
+    while (!this.sink.produce(topic, value, key, headers)) {
+      // librdkafka's queue is full: let it send; the transaction bounds how much can queue up.
+      this.sink.poll();
+      waitMs(1);
+    }
+  }
+
+  private deadLetter(m: Message, reason: string): void {
+    const value = m.value ?? Buffer.alloc(0);
+    this.produce(this.options.topics.dlq, value, m.key ?? null, [
+      { 'lux.error': reason },
+      { 'lux.source.topic': m.topic },
+      { 'lux.source.partition': String(m.partition) },
+      { 'lux.source.offset': String(m.offset) },
+    ]);
+    this.counters.deadLetters++;
+    this.counters.deadLettersByReason.set(reason, (this.counters.deadLettersByReason.get(reason) ?? 0) + 1);
+  }
+
+  /** Commits the open transaction with the consumed offsets; on failure aborts and rewinds to the last commit. */
+  private async commit(): Promise<void> {
+    if (!this.sink.inTransaction) return;
+    const offsets: TopicPartitionOffset[] = [];
+    for (const [partition, offset] of this.pendingOffsets) offsets.push({ topic: this.options.topics.raw, partition, offset });
+    const t0 = Date.now();
+    try {
+      await this.sink.commit(offsets, this.source.consumer);
+      const now = Date.now();
+      this.counters.transactions++;
+      this.counters.lastTransactionMs = now - t0;
+      this.pendingOffsets.clear();
+      const batches = this.committedTimings.splice(0);
+      this.onCommit?.(batches, now);
+    } catch (err) {
+      await this.recover(err);
+    }
+  }
+
+  /** After a failed transaction: abort it and rewind every assigned partition to its committed offset. */
+  private async recover(err: unknown): Promise<void> {
+    const { log } = this.options;
+    this.counters.aborts++;
+    if (!isAbortable(err)) {
+      throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
+    }
+    log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sink.abort();
+        break;
+      } catch (e) {
+        if (!isAbortable(e)) throw e;
+        log.warn({ attempt, err: (e as Error).message }, 'abort failed; retrying');
+        await sleep(Math.min(5000, 200 * attempt));
+      }
+    }
+    await this.drainAllDiscarding();
+    this.pendingOffsets.clear();
+    this.committedTimings.length = 0;
+    await this.rewind([...this.source.assigned]);
+  }
+
+  private async drainAllDiscarding(): Promise<void> {
+    for (const b of this.inflight) await b.promise.catch(() => undefined);
+    for (const b of this.inflight) this.freeSlots.push(b.slot);
+    this.inflight.length = 0;
+    this.counters.inflight = 0;
+  }
+
+  private async rewind(partitions: number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const topic = this.options.topics.raw;
+    const consumer = this.source.consumer;
+    const committed = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
+      consumer.committed(partitions.map((partition) => ({ topic, partition })), 10000, (err, tps) => (err ? reject(err) : resolve(tps)));
+    });
+    for (const tp of committed) {
+      // No committed offset yet: back to the beginning, as auto.offset.reset=earliest would.
+      const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : -2;
+      await new Promise<void>((resolve) => consumer.seek({ topic, partition: tp.partition, offset }, 5000, () => resolve()));
+      this.positions.delete(tp.partition);
+    }
+  }
+
+  // ── rebalance ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private onPartitionsAssigned(tps: TopicPartition[]): void {
+    this.options.log.info({ partitions: tps.map((t) => t.partition) }, 'partitions assigned');
+    this.onAssigned?.([...this.source.assigned]);
+  }
+
+  /** Before partitions leave: produce everything in flight and commit, so the next owner starts exactly after us. */
+  private async onPartitionsRevoking(tps: TopicPartition[]): Promise<void> {
+    this.options.log.info({ partitions: tps.map((t) => t.partition) }, 'partitions revoked: committing before they move');
+    if (this.loopDone === undefined || this.loopEnded) return;
+    await new Promise<void>((resolve) => this.quiesceWaiters.push(resolve));
+    for (const tp of tps) this.positions.delete(tp.partition);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+/** A short blocking pause while librdkafka's own threads drain its queue. */
+function waitMs(ms: number): void {
+  Atomics.wait(waitCell, 0, 0, ms);
+}
+
+/** The settled value of `p`, waiting for it when `wait`, else only if it has already settled. */
+async function settledOrNot<T>(p: Promise<T>, wait: boolean): Promise<T | undefined> {
+  if (wait) return p;
+  const marker = Symbol('pending');
+  const v = await Promise.race([p, Promise.resolve(marker)]);
+  return v === marker ? undefined : (v as T);
+}
