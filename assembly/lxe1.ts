@@ -165,12 +165,15 @@ export function validUtf8(ptr: usize, len: usize): bool {
  */
 export function decodeBatch(msgPtr: usize, msgCount: u32, recPtr: usize): u32 {
   let cursor: u32 = 0;
+  // A row whose bytes are not all inside the memory (e.g. the ring's OVERSIZE marker, length 0xFFFFFFFF) is truncated.
+  const memEnd = <usize>memory.size() << 16;
   for (let m: u32 = 0; m < msgCount; m++) {
     const row = msgPtr + <usize>m * MSG_BYTES;
     const ptr = <usize>load<u32>(row, M_PTR);
     const len = <usize>load<u32>(row, M_LEN);
     // Records are written speculatively at the cursor; a dead-lettered frame simply does not advance it.
-    const reason = decodeFrame(ptr, len, recPtr + <usize>cursor * REC_BYTES, m);
+    const reason =
+      ptr > memEnd || len > memEnd - ptr ? TRUNCATED : decodeFrame(ptr, len, recPtr + <usize>cursor * REC_BYTES, m);
     store<u32>(row, reason, M_REASON);
     store<u32>(row, cursor, M_FIRST);
     if (reason == OK) {

@@ -3,27 +3,14 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { LuxError } from '../errors.js';
 import { LXE1_WASM } from '../paths.js';
-import { MSG_BYTES, MSG_WORDS, M_COUNT, M_FIRST, M_LEN, M_PTR, M_REASON, SLOTS_BASE, WASM_PAGE, type SlotGeometry } from './layout.js';
+import { MSG_BYTES, MSG_WORDS, M_COUNT, M_FIRST, M_LEN, M_PARTITION, M_PTR, M_REASON, SLOTS_BASE, WASM_PAGE, type SlotGeometry } from './layout.js';
 
-// The project's TypeScript lib has no WebAssembly declarations (they live in the DOM lib); these are the few we use.
-export interface DecoderMemory {
-  readonly buffer: SharedArrayBuffer;
-}
 /** A compiled WebAssembly.Module: structured-cloneable, so it can travel to workers in workerData. */
-export type CompiledDecoder = object;
-interface WasmInstance {
-  readonly exports: Record<string, unknown>;
-}
-interface WasmApi {
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => DecoderMemory;
-  Module: new (bytes: Uint8Array) => CompiledDecoder;
-  Instance: new (m: CompiledDecoder, imports: object) => WasmInstance;
-  compile(bytes: Uint8Array): Promise<CompiledDecoder>;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+export type CompiledDecoder = WebAssembly.Module;
+export type DecoderMemory = WebAssembly.Memory;
 
-/** The module declares 32 initial pages (asconfig.json); an imported memory may not be smaller. */
-export const MIN_DECODER_PAGES = 32;
+/** The module declares 2 initial pages (asconfig.json initialMemory); an imported memory may not be smaller. */
+export const MIN_DECODER_PAGES = 2;
 
 interface Lxe1Exports {
   crcInit(): void;
@@ -35,7 +22,7 @@ interface Lxe1Exports {
 /** One shared memory for every decoder instance; fixed size (initial = maximum) so typed-array views never go stale. */
 export function createDecoderMemory(pages: number): DecoderMemory {
   const n = Math.max(Math.ceil(pages), MIN_DECODER_PAGES, SLOTS_BASE / WASM_PAGE + 1);
-  return new wasm.Memory({ initial: n, maximum: n, shared: true });
+  return new WebAssembly.Memory({ initial: n, maximum: n, shared: true });
 }
 
 /** Compiles the LXE1 module (once per process; pass the result to workers instead of compiling again). */
@@ -46,7 +33,7 @@ export async function compileLxe1(file: string = LXE1_WASM): Promise<CompiledDec
   } catch (err) {
     throw new LuxError('E_IO', `${file}: cannot read the LXE1 decoder (run npm run build:wasm)`, { cause: err });
   }
-  return wasm.compile(bytes);
+  return WebAssembly.compile(bytes);
 }
 
 export function compileLxe1Sync(file: string = LXE1_WASM): CompiledDecoder {
@@ -56,7 +43,7 @@ export function compileLxe1Sync(file: string = LXE1_WASM): CompiledDecoder {
   } catch (err) {
     throw new LuxError('E_IO', `${file}: cannot read the LXE1 decoder (run npm run build:wasm)`, { cause: err });
   }
-  return new wasm.Module(bytes);
+  return new WebAssembly.Module(bytes);
 }
 
 /** Typed-array views over the shared memory, made once; enrichment reads record slots through the same views. */
@@ -66,7 +53,7 @@ export class MemoryViews {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
   constructor(readonly memory: DecoderMemory) {
-    const b = memory.buffer;
+    const b = memory.buffer as SharedArrayBuffer;
     this.u8 = new Uint8Array(b);
     this.u32 = new Uint32Array(b);
     this.i32 = new Int32Array(b);
@@ -81,7 +68,7 @@ export class Lxe1Decoder extends MemoryViews {
 
   constructor(memory: DecoderMemory, module: CompiledDecoder = compileLxe1Sync()) {
     super(memory);
-    const instance = new wasm.Instance(module, {
+    const instance = new WebAssembly.Instance(module, {
       env: {
         memory,
         abort: () => {
@@ -136,6 +123,7 @@ export function fillSlot(
     u32[row + M_REASON] = 0;
     u32[row + M_FIRST] = 0;
     u32[row + M_COUNT] = 0;
+    u32[row + M_PARTITION] = 0;
     at += f.byteLength;
   }
   return n;
