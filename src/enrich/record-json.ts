@@ -1,0 +1,500 @@
+// The hot-path serializer: one decoded record (shared memory, layout.ts) plus the snapshot → the exact SPEC section 3 JSON bytes.
+//
+// Bytes are written straight into the caller's buffer: constant keys are copied from pre-encoded arrays, numbers and the
+// ISO time are formatted digit by digit, reference data is copied from the snapshot's pre-escaped literals, and only
+// apn / vendor_detail (raw UTF-8 from the frame) are escaped on the way. Nothing is allocated per record.
+// `referenceRecord` is the plain-object baseline (JSON.stringify) the tests and the benchmark compare against.
+import {
+  F_APN,
+  F_IMSI,
+  F_RSRP,
+  F_SETUP_LATENCY,
+  F_TARGET_CELL,
+  F_VENDOR_DETAIL,
+  R_APN_LEN,
+  R_APN_PTR,
+  R_BYTES_DOWN,
+  R_BYTES_UP,
+  R_CAUSE_SETUP,
+  R_CELL,
+  R_CODES,
+  R_DURATION,
+  R_EQUIPMENT,
+  R_FRAME_SEQ,
+  R_IMSI_DIGITS,
+  R_IMSI_PTR,
+  R_INDEX,
+  R_RSRP,
+  R_TARGET_CELL,
+  R_TIME_F64,
+  R_VD_LEN,
+  R_VD_PTR,
+} from '../decode/layout.js';
+import { ratName, resultName, typeName } from '../decode/codes.js';
+import type { RefTables } from './csv-tables.js';
+import {
+  EQ_MODEL,
+  EQ_NAME,
+  EQ_REGION,
+  EQ_SITE,
+  EQ_VENDOR,
+  EQ_VENDOR_NAME,
+  EQ_WORDS,
+  ERR_JSON,
+  ERR_WORDS,
+  IV_JSON,
+  IV_WORDS,
+  NO_VENDOR,
+  type Snapshot,
+} from './snapshot.js';
+
+const latin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+const K_EVENT_TIME = latin('{"event_time":"');
+const K_EQUIPMENT_ID = latin('","equipment_id":');
+const K_FRAME_SEQ = latin(',"frame_seq":');
+const K_RECORD_INDEX = latin(',"record_index":');
+const K_TYPE = latin(',"type":');
+const K_RESULT = latin(',"result":');
+const K_RAT = latin(',"rat":');
+const K_CELL_ID = latin(',"cell_id":');
+const K_CAUSE_CODE = latin(',"cause_code":');
+const K_DURATION = latin(',"duration_ms":');
+const K_BYTES_UP = latin(',"bytes_up":');
+const K_BYTES_DOWN = latin(',"bytes_down":');
+const K_IMSI = latin(',"imsi":');
+const K_APN = latin(',"apn":"');
+const K_RSRP = latin(',"rsrp_dbm":');
+const K_TARGET_CELL = latin(',"target_cell_id":');
+const K_SETUP_LATENCY = latin(',"setup_latency_ms":');
+const K_VENDOR_DETAIL = latin(',"vendor_detail":"');
+const K_EQUIPMENT = latin(',"equipment":');
+const K_EQ_NAME = latin('{"name":');
+const K_EQ_MODEL = latin(',"model":');
+const K_EQ_VENDOR = latin(',"vendor":');
+const K_EQ_SITE = latin(',"site":');
+const K_EQ_REGION = latin(',"region":');
+const K_CAUSE = latin(',"cause":');
+const K_MAINTENANCE = latin(',"maintenance":');
+const NULL = latin('null');
+
+/** JSON string literals of the enumerated names for every wire code 0..255. */
+const enumLiterals = (name: (code: number) => string): Uint8Array[] =>
+  Array.from({ length: 256 }, (_, code) => latin(JSON.stringify(name(code))));
+const TYPE_LIT = enumLiterals(typeName);
+const RESULT_LIT = enumLiterals(resultName);
+const RAT_LIT = enumLiterals(ratName);
+
+/** Escape form of each byte inside a JSON string: 0 copy as is, else the escape's second char (u = \u00XX). */
+const ESCAPE = new Uint8Array(256);
+for (let b = 0; b < 0x20; b++) ESCAPE[b] = 0x75; // u
+ESCAPE[0x08] = 0x62; // b
+ESCAPE[0x09] = 0x74; // t
+ESCAPE[0x0a] = 0x6e; // n
+ESCAPE[0x0c] = 0x66; // f
+ESCAPE[0x0d] = 0x72; // r
+ESCAPE[0x22] = 0x22;
+ESCAPE[0x5c] = 0x5c;
+const HEX = latin('0123456789abcdef');
+
+/**
+ * Upper bound of a record's bytes outside apn, vendor_detail and the three reference objects: keys, quotes, 24-byte
+ * time, seven 10-digit numbers, 16 imsi digits, a signed rsrp, the longest enum names, with margin.
+ */
+export const RECORD_JSON_FIXED_BYTES = 768;
+/** apn and vendor_detail are TLV values: at most 255 bytes, each at most 6 bytes once escaped. */
+const MAX_TEXT_ESCAPED = 255 * 6;
+
+/** Output bytes that always suffice for one record enriched against `snapshot` (no trailing newline). */
+export function recordJsonCapacity(snapshot: Snapshot): number {
+  return (
+    RECORD_JSON_FIXED_BYTES +
+    2 * MAX_TEXT_ESCAPED +
+    snapshot.maxEquipmentJson +
+    snapshot.maxCauseJson +
+    snapshot.maxMaintenanceJson
+  );
+}
+
+function copy(out: Uint8Array, pos: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) out[pos + i] = src[i];
+  return pos + src.length;
+}
+
+function writeU32(out: Uint8Array, pos: number, v: number): number {
+  let n = 1;
+  if (v >= 10) {
+    n =
+      v >= 100000
+        ? v >= 10000000
+          ? v >= 1000000000
+            ? 10
+            : v >= 100000000
+              ? 9
+              : 8
+          : v >= 1000000
+            ? 7
+            : 6
+        : v >= 1000
+          ? v >= 10000
+            ? 5
+            : 4
+          : v >= 100
+            ? 3
+            : 2;
+  }
+  let p = pos + n;
+  do {
+    const q = (v / 10) >>> 0;
+    out[--p] = 48 + v - q * 10;
+    v = q;
+  } while (v !== 0);
+  return pos + n;
+}
+
+function write2(out: Uint8Array, pos: number, v: number): void {
+  const t = (v / 10) | 0;
+  out[pos] = 48 + t;
+  out[pos + 1] = 48 + v - t * 10;
+}
+
+/** ISO-8601 `YYYY-MM-DDTHH:MM:SS.mmmZ` of a time in ms, as Date.prototype.toISOString (years 0..9999). */
+export function writeIsoTime(out: Uint8Array, pos: number, ms: number): number {
+  const days = Math.floor(ms / 86400000);
+  let rem = ms - days * 86400000;
+  // civil_from_days (H. Hinnant): proleptic Gregorian calendar from days since 1970-01-01
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) return writeIsoTimeSlow(out, pos, ms);
+  const hi = (year / 100) | 0;
+  write2(out, pos, hi);
+  write2(out, pos + 2, year - hi * 100);
+  out[pos + 4] = 45; // -
+  write2(out, pos + 5, month);
+  out[pos + 7] = 45;
+  write2(out, pos + 8, day);
+  out[pos + 10] = 84; // T
+  const hour = (rem / 3600000) | 0;
+  rem -= hour * 3600000;
+  const minute = (rem / 60000) | 0;
+  rem -= minute * 60000;
+  const second = (rem / 1000) | 0;
+  const milli = rem - second * 1000;
+  write2(out, pos + 11, hour);
+  out[pos + 13] = 58; // :
+  write2(out, pos + 14, minute);
+  out[pos + 16] = 58;
+  write2(out, pos + 17, second);
+  out[pos + 19] = 46; // .
+  const h = (milli / 100) | 0;
+  out[pos + 20] = 48 + h;
+  write2(out, pos + 21, milli - h * 100);
+  out[pos + 23] = 90; // Z
+  return pos + 24;
+}
+
+/** Years outside 0..9999 (never produced by the decoder, which rejects them as bad_time). */
+function writeIsoTimeSlow(out: Uint8Array, pos: number, ms: number): number {
+  const s = new Date(ms).toISOString();
+  for (let i = 0; i < s.length; i++) out[pos + i] = s.charCodeAt(i);
+  return pos + s.length;
+}
+
+/** Raw UTF-8 bytes as the inside of a JSON string, escaped as JSON.stringify does. */
+function writeEscaped(out: Uint8Array, pos: number, src: Uint8Array, start: number, len: number): number {
+  const end = start + len;
+  for (let i = start; i < end; i++) {
+    const b = src[i];
+    const e = ESCAPE[b];
+    if (e === 0) {
+      out[pos++] = b;
+    } else if (e !== 0x75) {
+      out[pos++] = 0x5c;
+      out[pos++] = e;
+    } else {
+      out[pos++] = 0x5c;
+      out[pos++] = 0x75;
+      out[pos++] = 0x30;
+      out[pos++] = 0x30;
+      out[pos++] = HEX[b >> 4];
+      out[pos++] = HEX[b & 15];
+    }
+  }
+  return pos;
+}
+
+/**
+ * Serializes decoded records from one shared memory. Bind it to the memory's buffer (again after the memory grows),
+ * then call `write` per record. Swap reference data between batches with `use`.
+ */
+export class RecordJsonWriter {
+  private snap: Snapshot;
+  private ref: Uint8Array;
+  private refU32: Uint32Array;
+  private mem8: Uint8Array = new Uint8Array(0);
+  private mem32: Uint32Array = new Uint32Array(0);
+  private memI32: Int32Array = new Int32Array(0);
+  private memF64: Float64Array = new Float64Array(0);
+
+  constructor(snapshot: Snapshot, memory?: ArrayBufferLike) {
+    this.snap = snapshot;
+    this.ref = snapshot.bytes;
+    this.refU32 = snapshot.u32;
+    if (memory !== undefined) this.bind(memory);
+  }
+
+  /** The snapshot records are enriched against. */
+  get snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  /** Switches to another snapshot (a live reference-data update); call between records, not during one. */
+  use(snapshot: Snapshot): void {
+    this.snap = snapshot;
+    this.ref = snapshot.bytes;
+    this.refU32 = snapshot.u32;
+  }
+
+  /** (Re)creates the views over the decoder's memory. */
+  bind(memory: ArrayBufferLike): void {
+    this.mem8 = new Uint8Array(memory);
+    this.mem32 = new Uint32Array(memory);
+    this.memI32 = new Int32Array(memory);
+    this.memF64 = new Float64Array(memory);
+  }
+
+  /**
+   * Writes the JSON object of the record at byte offset `recPtr` (8-aligned) into `out` at `pos` and returns the new
+   * position, or -1 when it might not fit (nothing useful written; flush and retry). No newline is written.
+   */
+  write(recPtr: number, out: Uint8Array, pos: number): number {
+    const m32 = this.mem32;
+    const m8 = this.mem8;
+    const snap = this.snap;
+    const r32 = this.refU32;
+    const w = recPtr >>> 2;
+    const codes = m32[w + R_CODES];
+    const flags = codes >>> 24;
+    const equipmentId = m32[w + R_EQUIPMENT];
+    const timeMs = this.memF64[(recPtr >>> 3) + R_TIME_F64];
+    const causeSetup = m32[w + R_CAUSE_SETUP];
+    const causeCode = causeSetup & 0xffff;
+    const apnLen = flags & F_APN ? m32[w + R_APN_LEN] : 0;
+    const vdLen = flags & F_VENDOR_DETAIL ? m32[w + R_VD_LEN] : 0;
+
+    const eqRow = snap.equipmentRow(equipmentId);
+    let errRow = -1;
+    let eqWord = 0;
+    if (eqRow >= 0) {
+      eqWord = snap.eqBase + eqRow * EQ_WORDS;
+      const vendor = r32[eqWord + EQ_VENDOR];
+      // cause_code 0 means "no error code" (SPEC section 1), so it never names a cause
+      if (causeCode !== 0 && vendor !== NO_VENDOR) errRow = snap.errorCodeRow(vendor, causeCode);
+    }
+    const ivRow = snap.interventionCount === 0 ? -1 : snap.interventionAt(equipmentId, timeMs);
+
+    const bound =
+      RECORD_JSON_FIXED_BYTES +
+      6 * (apnLen + vdLen) +
+      snap.maxEquipmentJson +
+      snap.maxCauseJson +
+      snap.maxMaintenanceJson;
+    if (pos + bound > out.length) return -1;
+
+    let p = copy(out, pos, K_EVENT_TIME);
+    p = writeIsoTime(out, p, timeMs);
+    p = copy(out, p, K_EQUIPMENT_ID);
+    p = writeU32(out, p, equipmentId);
+    p = copy(out, p, K_FRAME_SEQ);
+    p = writeU32(out, p, m32[w + R_FRAME_SEQ]);
+    p = copy(out, p, K_RECORD_INDEX);
+    p = writeU32(out, p, m32[w + R_INDEX]);
+    p = copy(out, p, K_TYPE);
+    p = copy(out, p, TYPE_LIT[codes & 0xff]);
+    p = copy(out, p, K_RESULT);
+    p = copy(out, p, RESULT_LIT[(codes >>> 8) & 0xff]);
+    p = copy(out, p, K_RAT);
+    p = copy(out, p, RAT_LIT[(codes >>> 16) & 0xff]);
+    p = copy(out, p, K_CELL_ID);
+    p = writeU32(out, p, m32[w + R_CELL]);
+    p = copy(out, p, K_CAUSE_CODE);
+    p = writeU32(out, p, causeCode);
+    p = copy(out, p, K_DURATION);
+    p = writeU32(out, p, m32[w + R_DURATION]);
+    p = copy(out, p, K_BYTES_UP);
+    p = writeU32(out, p, m32[w + R_BYTES_UP]);
+    p = copy(out, p, K_BYTES_DOWN);
+    p = writeU32(out, p, m32[w + R_BYTES_DOWN]);
+    p = copy(out, p, K_IMSI);
+    if (flags & F_IMSI) {
+      const imsiPtr = m32[w + R_IMSI_PTR];
+      const digits = m32[w + R_IMSI_DIGITS];
+      out[p++] = 0x22;
+      for (let i = 0; i < digits; i++) {
+        const b = m8[imsiPtr + (i >>> 1)];
+        out[p++] = 48 + (i & 1 ? b >>> 4 : b & 15);
+      }
+      out[p++] = 0x22;
+    } else {
+      p = copy(out, p, NULL);
+    }
+    if (flags & F_APN) {
+      p = copy(out, p, K_APN);
+      p = writeEscaped(out, p, m8, m32[w + R_APN_PTR], apnLen);
+      out[p++] = 0x22;
+    }
+    if (flags & F_RSRP) {
+      p = copy(out, p, K_RSRP);
+      const rsrp = this.memI32[w + R_RSRP];
+      if (rsrp < 0) {
+        out[p++] = 45;
+        p = writeU32(out, p, -rsrp);
+      } else {
+        p = writeU32(out, p, rsrp);
+      }
+    }
+    if (flags & F_TARGET_CELL) {
+      p = copy(out, p, K_TARGET_CELL);
+      p = writeU32(out, p, m32[w + R_TARGET_CELL]);
+    }
+    if (flags & F_SETUP_LATENCY) {
+      p = copy(out, p, K_SETUP_LATENCY);
+      p = writeU32(out, p, causeSetup >>> 16);
+    }
+    if (flags & F_VENDOR_DETAIL) {
+      p = copy(out, p, K_VENDOR_DETAIL);
+      p = writeEscaped(out, p, m8, m32[w + R_VD_PTR], vdLen);
+      out[p++] = 0x22;
+    }
+    p = copy(out, p, K_EQUIPMENT);
+    if (eqRow >= 0) {
+      p = copy(out, p, K_EQ_NAME);
+      p = this.literal(out, p, r32[eqWord + EQ_NAME]);
+      p = copy(out, p, K_EQ_MODEL);
+      p = this.literal(out, p, r32[eqWord + EQ_MODEL]);
+      p = copy(out, p, K_EQ_VENDOR);
+      p = this.literal(out, p, r32[eqWord + EQ_VENDOR_NAME]);
+      p = copy(out, p, K_EQ_SITE);
+      p = this.literal(out, p, r32[eqWord + EQ_SITE]);
+      p = copy(out, p, K_EQ_REGION);
+      p = this.literal(out, p, r32[eqWord + EQ_REGION]);
+      out[p++] = 0x7d;
+    } else {
+      p = copy(out, p, NULL);
+    }
+    p = copy(out, p, K_CAUSE);
+    p = errRow >= 0 ? this.literal(out, p, r32[snap.errBase + errRow * ERR_WORDS + ERR_JSON]) : copy(out, p, NULL);
+    p = copy(out, p, K_MAINTENANCE);
+    p = ivRow >= 0 ? this.literal(out, p, r32[snap.ivBase + ivRow * IV_WORDS + IV_JSON]) : copy(out, p, NULL);
+    out[p++] = 0x7d;
+    return p;
+  }
+
+  private literal(out: Uint8Array, pos: number, id: number): number {
+    const r32 = this.refU32;
+    const base = this.snap.strBase + id;
+    const poolBase = this.snap.poolBase;
+    const start = poolBase + r32[base];
+    const end = poolBase + r32[base + 1];
+    const ref = this.ref;
+    for (let i = start; i < end; i++) out[pos++] = ref[i];
+    return pos;
+  }
+}
+
+// ── Reference implementation: a plain object through JSON.stringify, looked up in plain Maps built from the rows.
+
+/** The plain-object baseline: indexes the rows with Maps, independently of the snapshot. */
+export class ReferenceEnricher {
+  private readonly equipment = new Map<number, RefTables['equipment'][number]>();
+  private readonly vendorNames = new Map<string, string | null>();
+  private readonly causes = new Map<string, RefTables['errorCodes'][number]>();
+  private readonly interventions = new Map<number, RefTables['interventions'][number][]>();
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(tables: RefTables) {
+    for (const e of tables.equipment) this.equipment.set(e.equipmentId, e);
+    for (const v of tables.vendors) this.vendorNames.set(v.vendorId, v.name);
+    for (const c of tables.errorCodes) this.causes.set(`${c.vendorId}:${c.causeCode}`, c);
+    const byTicket = new Map(tables.interventions.map((i) => [i.ticket, i]));
+    for (const i of byTicket.values()) {
+      const list = this.interventions.get(i.equipmentId) ?? [];
+      list.push(i);
+      this.interventions.set(i.equipmentId, list);
+    }
+  }
+
+  /** The SPEC section 3 object of the record at `recPtr` in `memory`. */
+  record(memory: ArrayBufferLike, recPtr: number): Record<string, unknown> {
+    const m32 = new Uint32Array(memory);
+    const m8 = new Uint8Array(memory);
+    const w = recPtr / 4;
+    const codes = m32[w + R_CODES];
+    const flags = codes >>> 24;
+    const time = new Float64Array(memory)[recPtr / 8 + R_TIME_F64];
+    const equipmentId = m32[w + R_EQUIPMENT];
+    const causeCode = m32[w + R_CAUSE_SETUP] & 0xffff;
+    const o: Record<string, unknown> = {
+      event_time: new Date(time).toISOString(),
+      equipment_id: equipmentId,
+      frame_seq: m32[w + R_FRAME_SEQ],
+      record_index: m32[w + R_INDEX],
+      type: typeName(codes & 0xff),
+      result: resultName((codes >>> 8) & 0xff),
+      rat: ratName((codes >>> 16) & 0xff),
+      cell_id: m32[w + R_CELL],
+      cause_code: causeCode,
+      duration_ms: m32[w + R_DURATION],
+      bytes_up: m32[w + R_BYTES_UP],
+      bytes_down: m32[w + R_BYTES_DOWN],
+      imsi: null,
+    };
+    if (flags & F_IMSI) {
+      let s = '';
+      const ptr = m32[w + R_IMSI_PTR];
+      for (let i = 0; i < m32[w + R_IMSI_DIGITS]; i++) {
+        const b = m8[ptr + (i >> 1)];
+        s += String(i % 2 === 0 ? b & 15 : b >> 4);
+      }
+      o.imsi = s;
+    }
+    const text = (ptr: number, len: number): string => this.utf8.decode(m8.slice(ptr, ptr + len));
+    if (flags & F_APN) o.apn = text(m32[w + R_APN_PTR], m32[w + R_APN_LEN]);
+    if (flags & F_RSRP) o.rsrp_dbm = new Int32Array(memory)[w + R_RSRP];
+    if (flags & F_TARGET_CELL) o.target_cell_id = m32[w + R_TARGET_CELL];
+    if (flags & F_SETUP_LATENCY) o.setup_latency_ms = m32[w + R_CAUSE_SETUP] >>> 16;
+    if (flags & F_VENDOR_DETAIL) o.vendor_detail = text(m32[w + R_VD_PTR], m32[w + R_VD_LEN]);
+    const e = this.equipment.get(equipmentId);
+    o.equipment =
+      e === undefined
+        ? null
+        : {
+            name: e.name,
+            model: e.model,
+            vendor: e.vendorId === null ? null : (this.vendorNames.get(e.vendorId) ?? null),
+            site: e.site,
+            region: e.region,
+          };
+    const c = e === undefined || e.vendorId === null || causeCode === 0 ? undefined : this.causes.get(`${e.vendorId}:${causeCode}`);
+    o.cause = c === undefined ? null : { label: c.label, severity: c.severity, category: c.category };
+    let best: RefTables['interventions'][number] | undefined;
+    for (const i of this.interventions.get(equipmentId) ?? []) {
+      // latest start wins; on equal starts the later input row (matches the snapshot's stable order)
+      if (i.startMs <= time && time < i.endMs && (best === undefined || i.startMs >= best.startMs)) best = i;
+    }
+    o.maintenance = best === undefined ? null : { ticket: best.ticket, kind: best.kind };
+    return o;
+  }
+
+  /** JSON.stringify of `record`. */
+  recordJson(memory: ArrayBufferLike, recPtr: number): string {
+    return JSON.stringify(this.record(memory, recPtr));
+  }
+}
