@@ -1,0 +1,360 @@
+// Per-rule, per-equipment failure counts in event-time sliding windows, kept as per-slide buckets in typed arrays.
+//
+// Time is cut into buckets of slide_ms (bucket b = [b·slide, (b+1)·slide)). The window ending at e·slide covers the
+// k = window_ms / slide_ms buckets e-k … e-1. Each active equipment owns a slot: a circular array of R = k + ahead
+// bucket counts, indexed by bucket number mod R, plus the newest bucket written (`head`) and its open alarm.
+//
+// The store keeps a frontier: `lastBucket`, the end (in buckets) of the last window evaluated. Every bucket still
+// needed by a window not yet evaluated lies in [lowB, lowB + R) with lowB = lastBucket - k + 1, so a slot's ring can
+// never overwrite a bucket some pending window still needs:
+// - an event below lowB belongs only to evaluated windows: it is dropped and counted (`lateDropped`);
+// - an event at or past lowB + R is too far ahead of the watermark for the ring: it is parked in the deferred list
+//   (typed arrays, no allocation per record) and counted in once the frontier has moved close enough;
+// - before the first evaluation the frontier is unknown: events are deferred until the first watermark fixes it.
+// An equipment with no open alarm whose newest bucket no pending window covers is evicted, so memory follows the
+// equipment that failed within the last window, not every equipment ever seen.
+
+import { LuxError } from '../errors.js';
+
+/** Result of `WindowStore.add`. */
+export const ADD_COUNTED = 0;
+/** The event belongs only to windows already evaluated: dropped (metric `lateDropped`). */
+export const ADD_LATE = 1;
+/** The event is ahead of what the ring can hold (or the frontier is not known yet): parked until it fits. */
+export const ADD_DEFERRED = 2;
+/** `maxEquipment` slots are in use: dropped (metric `fullDropped`). */
+export const ADD_FULL = 3;
+
+export interface WindowGeometry {
+  readonly windowMs: number;
+  readonly slideMs: number;
+  /** Extra buckets the ring holds beyond one window, for events ahead of the watermark (lateness, partition skew). */
+  readonly aheadSlides: number;
+  /** Slots allocated up front; the store doubles when full. */
+  readonly initialEquipment?: number;
+  /** Hard cap on simultaneously active equipment (memory bound). */
+  readonly maxEquipment?: number;
+}
+
+export const WINDOW_DEFAULTS = {
+  initialEquipment: 1024,
+  maxEquipment: 8 * 1024 * 1024,
+} as const;
+
+/** A bad window geometry: the key names the setting. */
+export class WindowConfigError extends LuxError {
+  constructor(key: string, message: string) {
+    super('E_CONFIG', `${key}: ${message}`);
+    this.name = 'WindowConfigError';
+  }
+}
+
+function floorMod(a: number, m: number): number {
+  const r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+function hashOf(id: number, shift: number): number {
+  return Math.imul(id, 0x9e3779b1) >>> shift;
+}
+
+export class WindowStore {
+  readonly windowMs: number;
+  readonly slideMs: number;
+  /** buckets per window */
+  readonly k: number;
+  /** buckets per slot ring */
+  readonly ring: number;
+  readonly maxEquipment: number;
+
+  /** End bucket of the last evaluated window; NaN until the first watermark fixes the frontier. */
+  lastBucket = NaN;
+
+  // ── slots (index s); a slot is free when used[s] === 0
+  capacity = 0;
+  /** slots ever handed out; iteration bound */
+  highWater = 0;
+  /** slots in use */
+  active = 0;
+  keys = new Uint32Array(0);
+  used = new Uint8Array(0);
+  /** newest bucket written */
+  head = new Float64Array(0);
+  /** window end (ms) of the open alarm's raise; NaN when no alarm is open */
+  open = new Float64Array(0);
+  /** ring × capacity bucket counts */
+  counts = new Uint32Array(0);
+  private free = new Int32Array(0);
+  private freeTop = 0;
+
+  // ── hash index: slot + 1 per cell, 0 = empty; linear probing, backward-shift deletion
+  private index = new Int32Array(0);
+  private mask = 0;
+  private shift = 32;
+
+  // ── deferred events (too far ahead, or before the frontier is known)
+  deferredCount = 0;
+  private deferredEq = new Uint32Array(64);
+  private deferredBucket = new Float64Array(64);
+  private deferredN = new Uint32Array(64);
+  deferredMin = Infinity;
+
+  // ── metrics
+  lateDropped = 0;
+  /** late events still counted into windows that are not evaluated yet */
+  lateCounted = 0;
+  fullDropped = 0;
+  deferredTotal = 0;
+
+  constructor(geometry: WindowGeometry, keyPrefix = 'window') {
+    const { windowMs, slideMs, aheadSlides } = geometry;
+    if (!Number.isSafeInteger(slideMs) || slideMs <= 0) {
+      throw new WindowConfigError(`${keyPrefix}.slide_ms`, `must be a positive integer, got ${slideMs}`);
+    }
+    if (!Number.isSafeInteger(windowMs) || windowMs <= 0 || windowMs % slideMs !== 0) {
+      throw new WindowConfigError(`${keyPrefix}.window_ms`, `must be a positive multiple of slide_ms (${slideMs}), got ${windowMs}`);
+    }
+    if (!Number.isInteger(aheadSlides) || aheadSlides < 1) {
+      throw new WindowConfigError(`${keyPrefix}.ahead_slides`, `must be an integer >= 1, got ${aheadSlides}`);
+    }
+    this.windowMs = windowMs;
+    this.slideMs = slideMs;
+    this.k = windowMs / slideMs;
+    this.ring = this.k + aheadSlides;
+    this.maxEquipment = geometry.maxEquipment ?? WINDOW_DEFAULTS.maxEquipment;
+    this.grow(Math.max(16, Math.min(geometry.initialEquipment ?? WINDOW_DEFAULTS.initialEquipment, this.maxEquipment)));
+  }
+
+  /** Bucket number of an event time. */
+  bucketOf(timeMs: number): number {
+    return Math.floor(timeMs / this.slideMs);
+  }
+
+  /** End (ms) of the next window to evaluate; NaN before the frontier is known. */
+  nextEnd(): number {
+    return (this.lastBucket + 1) * this.slideMs;
+  }
+
+  /** Counts one failure of `equipmentId` at `timeMs`. No allocation unless a table grows. */
+  add(equipmentId: number, timeMs: number): number {
+    return this.addBucket(equipmentId >>> 0, Math.floor(timeMs / this.slideMs), 1);
+  }
+
+  /** Counts `n` failures into bucket `b`. */
+  addBucket(eq: number, b: number, n: number): number {
+    const last = this.lastBucket;
+    if (last !== last) {
+      this.defer(eq, b, n);
+      return ADD_DEFERRED;
+    }
+    const lowB = last - this.k + 1;
+    if (b < lowB) {
+      this.lateDropped += n;
+      return ADD_LATE;
+    }
+    if (b >= lowB + this.ring) {
+      this.defer(eq, b, n);
+      return ADD_DEFERRED;
+    }
+    const s = this.slotFor(eq, b);
+    if (s < 0) {
+      this.fullDropped += n;
+      return ADD_FULL;
+    }
+    const R = this.ring;
+    const base = s * R;
+    const h = this.head[s];
+    if (b > h) {
+      // clear the buckets between the old head and b: they now stand for newer bucket numbers
+      const gap = b - h < R ? b - h : R;
+      for (let i = 1; i <= gap; i++) this.counts[base + floorMod(b - gap + i, R)] = 0;
+      this.head[s] = b;
+    }
+    this.counts[base + floorMod(b, R)] += n;
+    if (b < last) this.lateCounted += n;
+    return ADD_COUNTED;
+  }
+
+  /** Failures of slot `s` in the window ending at bucket `e` (covering e-k … e-1). */
+  windowCount(s: number, e: number): number {
+    const R = this.ring;
+    const base = s * R;
+    const h = this.head[s];
+    let sum = 0;
+    const top = e - 1 < h ? e - 1 : h;
+    for (let b = e - this.k; b <= top; b++) sum += this.counts[base + floorMod(b, R)];
+    return sum;
+  }
+
+  /** Fixes the frontier from the first finite watermark: windows ending at or before it hold no counted data. */
+  initFrontier(watermarkMs: number): void {
+    if (this.lastBucket === this.lastBucket || !(watermarkMs > -Infinity)) return;
+    const wb = Math.floor(watermarkMs / this.slideMs);
+    this.lastBucket = this.deferredCount > 0 && this.deferredMin < wb ? this.deferredMin : wb;
+    this.replayDeferred();
+  }
+
+  /** Marks every window ending at or before bucket `e` evaluated, and counts deferred events that now fit. */
+  completeThrough(e: number): void {
+    if (e <= this.lastBucket) return;
+    this.lastBucket = e;
+    if (this.deferredCount > 0 && this.deferredMin < e - this.k + 1 + this.ring) this.replayDeferred();
+  }
+
+  /** Frees slot `s` (its equipment has no open alarm and no bucket any pending window needs). */
+  release(s: number): void {
+    if (this.used[s] === 0) return;
+    const eq = this.keys[s];
+    // find the index cell holding s
+    let i = hashOf(eq, this.shift);
+    const mask = this.mask;
+    while (this.index[i] !== s + 1) i = (i + 1) & mask;
+    // backward-shift deletion keeps probe chains intact without tombstones
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = this.index[j];
+      if (v === 0) break;
+      const h = hashOf(this.keys[v - 1], this.shift);
+      const between = i <= j ? h > i && h <= j : h > i || h <= j;
+      if (!between) {
+        this.index[i] = v;
+        i = j;
+      }
+    }
+    this.index[i] = 0;
+    this.used[s] = 0;
+    this.open[s] = NaN;
+    this.free[this.freeTop++] = s;
+    this.active--;
+  }
+
+  /** Slot of `eq`, or -1. */
+  find(eq: number): number {
+    let i = hashOf(eq, this.shift);
+    for (;;) {
+      const v = this.index[i];
+      if (v === 0) return -1;
+      if (this.keys[v - 1] === eq) return v - 1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Slot of `eq`, inserted (head = b, zero counts) when absent; -1 when the store is at maxEquipment. */
+  slotFor(eq: number, b: number): number {
+    let i = hashOf(eq, this.shift);
+    for (;;) {
+      const v = this.index[i];
+      if (v === 0) break;
+      if (this.keys[v - 1] === eq) return v - 1;
+      i = (i + 1) & this.mask;
+    }
+    if (this.active >= this.capacity) {
+      if (this.capacity >= this.maxEquipment) return -1;
+      this.grow(Math.min(this.capacity * 2, this.maxEquipment));
+      return this.slotFor(eq, b);
+    }
+    const s = this.freeTop > 0 ? this.free[--this.freeTop] : this.highWater++;
+    this.index[i] = s + 1;
+    this.keys[s] = eq;
+    this.used[s] = 1;
+    this.head[s] = b;
+    this.open[s] = NaN;
+    this.counts.fill(0, s * this.ring, (s + 1) * this.ring);
+    this.active++;
+    return s;
+  }
+
+  /** Bytes held by the typed arrays (slots, index, deferred list). */
+  byteSize(): number {
+    return (
+      this.keys.byteLength + this.used.byteLength + this.head.byteLength + this.open.byteLength + this.counts.byteLength +
+      this.free.byteLength + this.index.byteLength + this.deferredEq.byteLength + this.deferredBucket.byteLength + this.deferredN.byteLength
+    );
+  }
+
+  private defer(eq: number, b: number, n: number): void {
+    if (this.deferredCount === this.deferredEq.length) {
+      const cap = this.deferredEq.length * 2;
+      const e2 = new Uint32Array(cap);
+      e2.set(this.deferredEq);
+      const b2 = new Float64Array(cap);
+      b2.set(this.deferredBucket);
+      const n2 = new Uint32Array(cap);
+      n2.set(this.deferredN);
+      this.deferredEq = e2;
+      this.deferredBucket = b2;
+      this.deferredN = n2;
+    }
+    const i = this.deferredCount++;
+    this.deferredEq[i] = eq;
+    this.deferredBucket[i] = b;
+    this.deferredN[i] = n;
+    if (b < this.deferredMin) this.deferredMin = b;
+    this.deferredTotal += n;
+  }
+
+  /** Re-offers every deferred event; those that still do not fit stay, compacted in place. */
+  private replayDeferred(): void {
+    const n = this.deferredCount;
+    if (n === 0) return;
+    const limit = this.lastBucket - this.k + 1 + this.ring;
+    const eqs = this.deferredEq;
+    const bs = this.deferredBucket;
+    const ns = this.deferredN;
+    let keep = 0;
+    let min = Infinity;
+    for (let i = 0; i < n; i++) {
+      const b = bs[i];
+      if (b >= limit) {
+        eqs[keep] = eqs[i];
+        bs[keep] = b;
+        ns[keep] = ns[i];
+        keep++;
+        if (b < min) min = b;
+      } else {
+        // below the limit addBucket counts (or drops as late); it never defers again, so the arrays are stable
+        this.addBucket(eqs[i], b, ns[i]);
+      }
+    }
+    this.deferredCount = keep;
+    this.deferredMin = min;
+  }
+
+  private grow(cap: number): void {
+    const R = this.ring;
+    const keys = new Uint32Array(cap);
+    keys.set(this.keys);
+    const used = new Uint8Array(cap);
+    used.set(this.used);
+    const head = new Float64Array(cap);
+    head.set(this.head);
+    const open = new Float64Array(cap).fill(NaN);
+    open.set(this.open);
+    const counts = new Uint32Array(cap * R);
+    counts.set(this.counts);
+    const free = new Int32Array(cap);
+    free.set(this.free.subarray(0, this.freeTop));
+    let size = 16;
+    while (size < cap * 2) size *= 2;
+    const index = new Int32Array(size);
+    const mask = size - 1;
+    const shift = 32 - Math.log2(size);
+    for (let s = 0; s < this.highWater; s++) {
+      if (used[s] === 0) continue;
+      let i = hashOf(keys[s], shift);
+      while (index[i] !== 0) i = (i + 1) & mask;
+      index[i] = s + 1;
+    }
+    this.keys = keys;
+    this.used = used;
+    this.head = head;
+    this.open = open;
+    this.counts = counts;
+    this.free = free;
+    this.index = index;
+    this.mask = mask;
+    this.shift = shift;
+    this.capacity = cap;
+  }
+}
