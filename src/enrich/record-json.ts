@@ -417,7 +417,7 @@ export class ReferenceEnricher {
   private readonly vendorNames = new Map<string, string | null>();
   private readonly causes = new Map<string, RefTables['errorCodes'][number]>();
   private readonly interventions = new Map<number, RefTables['interventions'][number][]>();
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a leading U+FEFF is text here, not a BOM
 
   constructor(tables: RefTables) {
     for (const e of tables.equipment) this.equipment.set(e.equipmentId, e);
