@@ -3,10 +3,10 @@ import { Piscina } from 'piscina';
 import type { Message, TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
 import { KafkaSource } from './source/kafka-consumer.js';
 import { TransactionalSink, isAbortable, type Header } from './sink/transactional-producer.js';
-import { RingViews, createRingShared, OVERSIZE, type RingSizes } from './transport/batch-ring.js';
+import { RingViews, createRingShared, type RingSizes } from './transport/batch-ring.js';
 import type { DecodeResult, DecodeTask } from './transport/decode-task.js';
-import { MSG_WORDS, M_COUNT, M_FIRST, M_LEN, M_REASON, REC_WORDS, R_EQUIPMENT } from './decode/layout.js';
-import { REASON_NAMES, Reason } from './decode/reasons.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT } from './decode/layout.js';
+import { REASON_NAMES } from './decode/reasons.js';
 import { distModule } from './paths.js';
 import { LuxError } from './errors.js';
 
@@ -29,8 +29,10 @@ export interface PipelineOptions {
   maxProducerQueue: number;
   consumerExtra?: Record<string, string | number | boolean>;
   producerExtra?: Record<string, string | number | boolean>;
-  /** what the workers need besides the ring: the compiled decoder, the reference snapshot, the alarm feed */
+  /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
+  /** the reference snapshot in force now; each batch is enriched against the one current when it is dispatched */
+  snapshot: () => { buffer: SharedArrayBuffer; version: number };
   log: PipelineLog;
 }
 
@@ -62,8 +64,12 @@ interface Batch {
   messages: Message[];
   start: number;
   count: number;
-  /** next message to produce; a pass may stop early */
+  /** where the next pass starts (message, record within it); a pass may stop early when the JSON area fills */
   from: number;
+  fromRecord: number;
+  /** the reference snapshot every pass of this batch uses */
+  snapshot: SharedArrayBuffer;
+  snapshotVersion: number;
   promise: Promise<DecodeResult>;
 }
 
@@ -283,8 +289,12 @@ export class Pipeline {
 
   private dispatch(slot: number, messages: Message[], start: number, count: number): void {
     const pool = this.pool as Piscina;
-    const task: DecodeTask = { slot, count, from: 0, decode: true, minSnapshot: 0 };
-    const batch: Batch = { slot, messages, start, count, from: 0, promise: pool.run(task) as Promise<DecodeResult> };
+    const snap = this.options.snapshot();
+    const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, snapshot: snap.buffer, snapshotVersion: snap.version };
+    const batch: Batch = {
+      slot, messages, start, count, from: 0, fromRecord: 0, snapshot: snap.buffer, snapshotVersion: snap.version,
+      promise: pool.run(task) as Promise<DecodeResult>,
+    };
     batch.promise.catch(() => undefined); // observed in drainReady
     this.inflight.push(batch);
     this.counters.inflight = this.inflight.length;
@@ -300,9 +310,12 @@ export class Pipeline {
       const result = settled;
       await this.produceBatch(head, result);
       if (result.done < head.count) {
-        // The slot's JSON area filled up: produce what is there, then serialize the rest of the slot.
-        const task: DecodeTask = { slot: head.slot, count: head.count, from: result.done, decode: false, minSnapshot: result.snapshot };
-        head.from = result.done;
+        // The slot's JSON area filled up: produce what is there, then serialize the rest of the slot, against the same
+        // snapshot version, so one frame never mixes two.
+        const task: DecodeTask = {
+          slot: head.slot, count: head.count, from: result.done, fromRecord: result.doneRecord, decode: false,
+          snapshot: head.snapshot, snapshotVersion: head.snapshotVersion,
+        };
         head.promise = (this.pool as Piscina).run(task) as Promise<DecodeResult>;
         head.promise.catch(() => undefined);
         wait = true;
@@ -328,33 +341,39 @@ export class Pipeline {
     const geo = this.views.slots[batch.slot];
     const out = this.views.outputs[batch.slot];
     const outBuffer = this.views.shared.output;
-    const topics = this.options.topics;
-    let rec = 0;
-    let jsonStart = out.jsonPtr;
+    const enriched = this.options.topics.enriched;
     this.counters.decodeNs += result.decodeNs;
     this.counters.enrichNs += result.enrichNs;
-    for (let i = batch.from; i < result.done; i++) {
+    // Messages [from, done) are complete in this pass; message `done` is partly there when doneRecord > 0.
+    const last = result.doneRecord > 0 ? result.done : result.done - 1;
+    let rec = 0;
+    let jsonStart = 0;
+    for (let i = batch.from, r = batch.fromRecord; i <= last; i++, r = 0) {
       const m = batch.messages[batch.start + i];
       const row = (geo.msgPtr >>> 2) + i * MSG_WORDS;
-      const len = u32[row + M_LEN];
-      const reason = len === OVERSIZE ? Reason.Truncated : u32[row + M_REASON];
+      const reason = u32[row + M_REASON];
       if (reason !== 0) {
         this.deadLetter(m, REASON_NAMES[reason] ?? 'truncated');
-      } else {
-        const first = u32[row + M_FIRST];
-        const count = u32[row + M_COUNT];
-        const key = this.key(u32[(geo.recPtr >>> 2) + first * REC_WORDS + R_EQUIPMENT]);
-        for (let r = 0; r < count; r++) {
-          const end = out.jsonPtr + outU32[out.endsIndex + rec];
-          this.produce(topics.enriched, Buffer.from(outBuffer, jsonStart, end - jsonStart), key);
-          jsonStart = end;
-          rec++;
-        }
-        this.counters.recordsOut += count;
+        this.pendingOffsets.set(m.partition, m.offset + 1);
+        continue;
       }
-      this.pendingOffsets.set(m.partition, m.offset + 1);
+      const first = u32[row + M_FIRST];
+      const count = u32[row + M_COUNT];
+      const upto = i === result.done ? result.doneRecord : count;
+      const key = this.key(u32[(geo.recPtr >>> 2) + first * REC_WORDS + R_EQUIPMENT]);
+      this.counters.recordsOut += upto - r;
+      for (; r < upto; r++) {
+        const end = outU32[out.endsIndex + rec];
+        this.produce(enriched, Buffer.from(outBuffer, out.jsonPtr + jsonStart, end - jsonStart), key);
+        jsonStart = end;
+        rec++;
+      }
+      // The offset moves past a frame only once all its records are in the transaction.
+      if (upto === count) this.pendingOffsets.set(m.partition, m.offset + 1);
     }
-    if (result.done === batch.count) {
+    batch.from = result.done;
+    batch.fromRecord = result.doneRecord;
+    if (result.done >= batch.count) {
       const ts = new Float64Array(batch.count);
       for (let i = 0; i < batch.count; i++) ts[i] = batch.messages[batch.start + i].timestamp ?? Date.now();
       this.committedTimings.push({ timestamps: ts, dispatchedAt: 0, drainedAt: Date.now() });

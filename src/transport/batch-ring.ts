@@ -63,6 +63,8 @@ export class RingViews {
   readonly outU32: Uint32Array;
   readonly slots: SlotGeometry[];
   readonly outputs: OutputGeometry[];
+  /** per slot, a view of exactly its JSON area, so a writer bounded by its array cannot spill into the next slot */
+  readonly json: Uint8Array[];
 
   constructor(readonly shared: RingShared) {
     const buf = shared.memory.buffer as unknown as SharedArrayBuffer;
@@ -72,16 +74,20 @@ export class RingViews {
     this.outU32 = new Uint32Array(shared.output);
     this.slots = [];
     this.outputs = [];
+    this.json = [];
     for (let i = 0; i < shared.sizes.slots; i++) {
       this.slots.push(slotGeometry(i, shared.sizes.maxMessages, shared.sizes.frameBytes));
-      this.outputs.push(outputGeometry(shared.sizes, i));
+      const out = outputGeometry(shared.sizes, i);
+      this.outputs.push(out);
+      this.json.push(this.outU8.subarray(out.jsonPtr, out.jsonPtr + out.jsonBytes));
     }
   }
 
   /**
    * Copies message values, from `from`, into the slot's frame area and message table: the one copy a frame makes on
    * its way in. Stops when the slot is full; returns how many messages it took. A message that alone exceeds an empty
-   * slot is taken with length 0xFFFFFFFF so the decoder dead-letters it (see `OVERSIZE`).
+   * slot is taken with length 0, so the decoder dead-letters it as `truncated` (the original bytes still go to the
+   * dead-letter topic, from the Kafka message).
    */
   fill(slot: number, values: ArrayLike<{ value: Buffer | null; partition: number }>, from: number): number {
     const g = this.slots[slot];
@@ -96,9 +102,9 @@ export class RingViews {
       const row = (g.msgPtr >>> 2) + n * MSG_WORDS;
       if (ptr + len > end) {
         if (n > 0) break;
-        // Alone and still too big: no slot can hold it. Record it as oversized; the pipeline dead-letters it.
+        // Alone and still too big: no slot can hold it.
         u32[row + M_PTR] = g.framePtr;
-        u32[row + M_LEN] = OVERSIZE;
+        u32[row + M_LEN] = 0;
         u32[row + M_PARTITION] = m.partition;
         return 1;
       }
@@ -112,6 +118,3 @@ export class RingViews {
     return n;
   }
 }
-
-/** Message length marking a frame larger than a whole slot; the pipeline dead-letters it as `truncated` without decoding. */
-export const OVERSIZE = 0xffffffff;

@@ -4,24 +4,26 @@ export interface DecodeTask {
   slot: number;
   /** messages in the slot */
   count: number;
-  /** first message to serialize in this pass (a pass stops early when the slot's JSON area is full) */
+  /** where this pass starts: message index, and record index within that message (a pass stops when the JSON area is full) */
   from: number;
+  fromRecord: number;
   /** decode the slot first (false on a continuation pass: the records are already decoded) */
   decode: boolean;
-  /** reference snapshot version the main thread expects at least (live updates) */
-  minSnapshot: number;
+  /** the reference snapshot to enrich against; a SharedArrayBuffer travels as a handle, not a copy */
+  snapshot: SharedArrayBuffer;
+  snapshotVersion: number;
 }
 
 export interface DecodeResult {
   slot: number;
-  /** messages [from, done) have their records serialized in the slot's output */
+  /** the pass serialized everything before (done, doneRecord): message index, record index within it */
   done: number;
+  doneRecord: number;
   /** records serialized in this pass */
   records: number;
   /** records of the whole slot decoded (first pass only) */
   decoded: number;
-  /** snapshot version used for the whole pass */
-  snapshot: number;
+  snapshotVersion: number;
   /** nanoseconds spent decoding and enriching in the worker */
   decodeNs: number;
   enrichNs: number;
