@@ -151,7 +151,7 @@ function describe(issue: z.core.$ZodIssue, file: string, sources: Map<string, st
     });
   }
   const input = 'input' in issue ? issue.input : undefined;
-  if (issue.code === 'invalid_type' && input === undefined) {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && input === undefined) {
     return [`${at} required key is missing (${issue.message})`];
   }
   return [`${at} ${issue.message}, got ${show(input)}`];
