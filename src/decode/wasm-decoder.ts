@@ -46,6 +46,14 @@ export function compileLxe1Sync(file: string = LXE1_WASM): CompiledDecoder {
   return new WebAssembly.Module(bytes);
 }
 
+let threadModule: CompiledDecoder | undefined;
+
+/** This thread's compiled module: compiled on first use, then reused by every decoder the thread makes. */
+export function lxe1Module(): CompiledDecoder {
+  threadModule ??= compileLxe1Sync();
+  return threadModule;
+}
+
 /** Typed-array views over the shared memory, made once; enrichment reads record slots through the same views. */
 export class MemoryViews {
   readonly u8: Uint8Array;
@@ -66,7 +74,7 @@ export class Lxe1Decoder extends MemoryViews {
   readonly format = 'lxe1';
   private readonly exports: Lxe1Exports;
 
-  constructor(memory: DecoderMemory, module: CompiledDecoder = compileLxe1Sync()) {
+  constructor(memory: DecoderMemory, module: CompiledDecoder = lxe1Module()) {
     super(memory);
     const instance = new WebAssembly.Instance(module, {
       env: {
