@@ -1,0 +1,450 @@
+// `lux gen`: realistic LXE1 traffic from the traffic model, paced by ticks, into a Kafka topic or a length-prefixed file for `lux decode`.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { LibrdKafkaError, Producer } from 'node-rdkafka';
+import { LuxError } from '../errors.js';
+import { encodeFrameStream } from '../gen/frame-encoder.js';
+import { TRAFFIC_DEFAULTS, TrafficModel, type GeneratedFrame, type TrafficOptions } from '../gen/traffic.js';
+import { nonNegative, parseOptions, positiveInt } from './args.js';
+
+const COMMAND = 'gen';
+
+/** What `runGenerator` is told; GEN_DEFAULTS holds the defaults of everything optional. */
+export interface GenOptions {
+  /** bootstrap servers (with `topic`) */
+  brokers: string;
+  /** produce to this Kafka topic … */
+  topic?: string;
+  /** … or write the `lux decode` input format (each frame after its 4-byte big-endian length) to this file */
+  out?: string;
+  /** records per second; 0 = as fast as possible. A file is not paced: its event times advance as if at this rate. */
+  rate: number;
+  /** stop conditions (the first reached wins); none given: a file gets `defaultFileRecords`, a topic runs until the signal */
+  durationMs?: number;
+  frames?: number;
+  /** records in frames that decode (broken frames' records are not counted): what comes out the other end */
+  records?: number;
+  /** the traffic model (seed, equipment, shares, bursts…) */
+  traffic: Partial<TrafficOptions>;
+  /** no progress lines */
+  quiet: boolean;
+  /** where progress lines go (default: standard error) */
+  progress?: (line: string) => void;
+  /** extra librdkafka producer settings */
+  producerConfig?: Record<string, string | number | boolean>;
+  /** pacing tick: every tickMs the records due are produced */
+  tickMs: number;
+  /** records generated per step when not paced (rate 0, or a file) */
+  unpacedStepRecords: number;
+  /** default stop condition of a file: this many records */
+  defaultFileRecords: number;
+  /** connect, metadata and final flush timeouts */
+  kafkaTimeoutMs: number;
+}
+
+export const GEN_DEFAULTS = Object.freeze({
+  brokers: '127.0.0.1:9092',
+  rate: 40_000,
+  quiet: false,
+  tickMs: 10,
+  unpacedStepRecords: 4096,
+  defaultFileRecords: 100_000,
+  kafkaTimeoutMs: 30_000,
+});
+
+/** bootstrap servers: LUX_KAFKA_BROKERS when set, else the local development broker. */
+export function defaultBrokers(): string {
+  const env = process.env.LUX_KAFKA_BROKERS;
+  return env !== undefined && env !== '' ? env : GEN_DEFAULTS.brokers;
+}
+
+export interface GenSummary {
+  /** every frame written, broken ones included */
+  frames: number;
+  /** records in frames that decode */
+  records: number;
+  badFrames: number;
+  /** records with a result other than success, in frames that decode */
+  failures: number;
+  /** frames of alarm bursts */
+  burstFrames: number;
+  /** messages the broker did not acknowledge (always 0 for a file) */
+  deliveryErrors: number;
+  seconds: number;
+}
+
+/** Where frames go: a Kafka topic or a file, one batch at a time. */
+interface FrameSink {
+  write(frames: readonly GeneratedFrame[]): Promise<void>;
+  /** called once per tick: serve delivery reports */
+  tick(): void;
+  close(): Promise<void>;
+  readonly deliveryErrors: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class FileSink implements FrameSink {
+  readonly deliveryErrors = 0;
+  private constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<FileSink> {
+    try {
+      return new FileSink(path, await open(path, 'w'));
+    } catch (err) {
+      throw new LuxError('E_IO', `${path}: cannot open for writing: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async write(frames: readonly GeneratedFrame[]): Promise<void> {
+    if (frames.length === 0) return;
+    const bytes = encodeFrameStream(frames.map((f) => f.value));
+    try {
+      await this.handle.write(bytes);
+    } catch (err) {
+      throw new LuxError('E_IO', `${this.path}: cannot write: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  tick(): void {}
+
+  async close(): Promise<void> {
+    try {
+      await this.handle.close();
+    } catch (err) {
+      throw new LuxError('E_IO', `${this.path}: cannot close: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+class KafkaSink implements FrameSink {
+  deliveryErrors = 0;
+  private firstDeliveryError: string | undefined;
+  private fatal: LibrdKafkaError | undefined;
+
+  private constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly brokers: string,
+    private readonly timeoutMs: number,
+    private readonly queueFullCode: number,
+  ) {}
+
+  static async connect(brokers: string, topic: string, timeoutMs: number, extra: Record<string, string | number | boolean> = {}): Promise<KafkaSink> {
+    // Loaded only here: node-rdkafka is a native module, and `--out` does not need it.
+    const { default: Kafka } = await import('node-rdkafka');
+    const producer = new Kafka.Producer({
+      'bootstrap.servers': brokers,
+      'client.id': 'lux-gen',
+      'enable.idempotence': true,
+      'linger.ms': 5,
+      'compression.codec': 'lz4',
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 200_000,
+      'queue.buffering.max.kbytes': 262_144,
+      dr_cb: true,
+      ...extra,
+    } as import('node-rdkafka').ProducerGlobalConfig);
+    const sink = new KafkaSink(producer, topic, brokers, timeoutMs, Kafka.CODES.ERRORS.ERR__QUEUE_FULL);
+    producer.on('delivery-report', (err) => {
+      if (err) {
+        sink.deliveryErrors++;
+        sink.firstDeliveryError ??= err.message;
+      }
+    });
+    producer.on('event.error', (err: LibrdKafkaError) => {
+      if (err.isFatal) sink.fatal ??= err;
+    });
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({ timeout: timeoutMs }, (err) =>
+        err ? reject(new LuxError('E_KAFKA', `cannot connect to ${brokers} within ${timeoutMs} ms: ${err.message}`, { cause: err })) : resolve(),
+      ),
+    );
+    try {
+      await sink.awaitTopic();
+    } catch (err) {
+      await sink.disconnect();
+      throw err;
+    }
+    // Delivery reports are served on the loop between ticks as well as by the explicit polls.
+    producer.setPollInterval(50);
+    return sink;
+  }
+
+  /** The topic must exist with leaders (a broker that auto-creates topics creates it on this first metadata request). */
+  private async awaitTopic(): Promise<void> {
+    const deadline = Date.now() + Math.min(this.timeoutMs, 10_000);
+    for (;;) {
+      const md = await new Promise<import('node-rdkafka').Metadata>((resolve, reject) =>
+        this.producer.getMetadata({ topic: this.topic, timeout: 5000 }, (err, data) =>
+          err ? reject(new LuxError('E_KAFKA', `topic ${this.topic} on ${this.brokers}: metadata: ${err.message}`, { cause: err })) : resolve(data),
+        ),
+      );
+      const t = md.topics.find((x) => x.name === this.topic);
+      if (t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline) throw new LuxError('E_KAFKA', `topic ${this.topic} does not exist on ${this.brokers} (create it first)`);
+      await sleep(200);
+    }
+  }
+
+  async write(frames: readonly GeneratedFrame[]): Promise<void> {
+    if (this.fatal !== undefined) throw new LuxError('E_KAFKA', `topic ${this.topic}: fatal producer error: ${this.fatal.message}`, { cause: this.fatal });
+    for (const f of frames) {
+      for (;;) {
+        try {
+          // The timestamp is the produce time: end-to-end latency is measured from it.
+          this.producer.produce(this.topic, null, f.value, f.key, Date.now());
+          break;
+        } catch (err) {
+          if ((err as LibrdKafkaError).code !== this.queueFullCode) {
+            throw new LuxError('E_KAFKA', `topic ${this.topic}: produce: ${(err as Error).message}`, { cause: err });
+          }
+          // The local queue is full: let librdkafka send and report, then retry the same frame.
+          this.producer.poll();
+          await sleep(5);
+        }
+      }
+    }
+  }
+
+  tick(): void {
+    this.producer.poll();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) =>
+        this.producer.flush(this.timeoutMs, (err) =>
+          err ? reject(new LuxError('E_KAFKA', `topic ${this.topic}: flush within ${this.timeoutMs} ms: ${err.message}`, { cause: err })) : resolve(),
+        ),
+      );
+      // Serve the last delivery reports before counting them.
+      this.producer.poll();
+      await sleep(20);
+      this.producer.poll();
+    } finally {
+      await this.disconnect();
+    }
+    if (this.deliveryErrors > 0) {
+      process.emitWarning(`lux gen: ${this.deliveryErrors} messages to ${this.topic} were not delivered (first: ${this.firstDeliveryError})`);
+    }
+  }
+
+  private disconnect(): Promise<void> {
+    this.producer.setPollInterval(0);
+    return new Promise<void>((resolve) => this.producer.disconnect(5000, () => resolve()));
+  }
+}
+
+/** Fills in defaults and checks the combination; the one place where GenOptions are validated. */
+export function resolveGenOptions(partial: Partial<GenOptions>): GenOptions {
+  const o: GenOptions = { ...GEN_DEFAULTS, brokers: defaultBrokers(), traffic: {}, ...stripUndefined(partial) };
+  if ((o.topic === undefined) === (o.out === undefined)) throw new LuxError('E_USAGE', `${COMMAND}: give exactly one of --topic and --out`);
+  if (!(o.rate >= 0 && Number.isFinite(o.rate))) throw new LuxError('E_USAGE', `${COMMAND}: --rate expects a non-negative number, got '${o.rate}'`);
+  if (o.out !== undefined && o.durationMs === undefined && o.frames === undefined && o.records === undefined) o.records = o.defaultFileRecords;
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Generates traffic until a stop condition or `signal` and returns what was written. Produces to Kafka (an existing
+ * broker: `brokers`) or writes a file; safe to run in-process (the demo does), node-rdkafka being loaded on this thread.
+ */
+export async function runGenerator(options: Partial<GenOptions>, signal?: AbortSignal): Promise<GenSummary> {
+  const o = resolveGenOptions(options);
+  let model: TrafficModel;
+  try {
+    model = new TrafficModel(o.traffic);
+  } catch (err) {
+    throw new LuxError('E_USAGE', `${COMMAND}: ${(err as Error).message}`, { cause: err });
+  }
+  const sink: FrameSink = o.topic !== undefined ? await KafkaSink.connect(o.brokers, o.topic, o.kafkaTimeoutMs, o.producerConfig) : await FileSink.open(o.out!);
+  const say = o.quiet ? undefined : (o.progress ?? ((line: string) => process.stderr.write(line + '\n')));
+
+  // A paced run follows the wall clock; a file or an unpaced run steps as fast as it can. A file at a given rate gets
+  // event times as if produced at that rate (so bursts and windows look the same as live), without waiting for them.
+  const paced = o.topic !== undefined && o.rate > 0;
+  const virtualClock = o.out !== undefined && o.rate > 0;
+  const wallStart = Date.now();
+  const clock = (): number => (virtualClock ? wallStart + Math.floor((written * 1000) / o.rate) : Date.now());
+
+  let written = 0; // every record written, broken frames' included: what the rate counts
+  const s = { frames: 0, records: 0, badFrames: 0, failures: 0, burstFrames: 0 };
+  let lastReport = wallStart;
+  let lastAtReport = { frames: 0, records: 0, badFrames: 0 };
+  const batch: GeneratedFrame[] = [];
+  const done = (): boolean =>
+    signal?.aborted === true ||
+    (o.frames !== undefined && s.frames >= o.frames) ||
+    (o.records !== undefined && s.records >= o.records) ||
+    (o.durationMs !== undefined && clock() - wallStart >= o.durationMs);
+
+  try {
+    while (!done()) {
+      const tickStart = Date.now();
+      let due = paced ? Math.floor((o.rate * (tickStart - wallStart)) / 1000) - written : o.unpacedStepRecords;
+      // After a stall (GC, a full queue) catch up at most one second's worth at once.
+      if (paced) due = Math.min(due, Math.max(1, Math.ceil(o.rate)));
+      batch.length = 0;
+      while (due > 0 && !done()) {
+        const left = o.records !== undefined ? o.records - s.records : Infinity;
+        const f = model.next(clock(), left);
+        batch.push(f);
+        written += f.records;
+        due -= f.records;
+        s.frames++;
+        if (f.burst) s.burstFrames++;
+        if (f.bad !== null) s.badFrames++;
+        else {
+          s.records += f.records;
+          s.failures += f.failures;
+        }
+      }
+      await sink.write(batch);
+      sink.tick();
+
+      const now = Date.now();
+      if (say !== undefined && now - lastReport >= 1000) {
+        const dt = (now - lastReport) / 1000;
+        say(
+          `lux gen: ${Math.round((s.records - lastAtReport.records) / dt)} records/s, ${Math.round((s.frames - lastAtReport.frames) / dt)} frames/s, ` +
+            `${s.badFrames - lastAtReport.badFrames} bad frames; total ${s.records} records, ${s.frames} frames, ${s.badFrames} bad`,
+        );
+        lastReport = now;
+        lastAtReport = { frames: s.frames, records: s.records, badFrames: s.badFrames };
+      }
+      if (paced) await sleep(Math.max(0, o.tickMs - (Date.now() - tickStart)));
+      else await new Promise<void>((r) => setImmediate(r));
+    }
+  } finally {
+    await sink.close();
+  }
+  return { ...s, deliveryErrors: sink.deliveryErrors, seconds: (Date.now() - wallStart) / 1000 };
+}
+
+/** One summary line: `frames=… records=… bad_frames=… seconds=…`. */
+export function formatSummary(s: GenSummary): string {
+  return (
+    `frames=${s.frames} records=${s.records} bad_frames=${s.badFrames} failures=${s.failures} burst_frames=${s.burstFrames}` +
+    `${s.deliveryErrors > 0 ? ` delivery_errors=${s.deliveryErrors}` : ''} seconds=${s.seconds.toFixed(2)}`
+  );
+}
+
+const HELP = `usage: lux gen (--topic T | --out FILE) [options]
+
+  --topic T               produce to Kafka topic T (runs until Ctrl-C unless a stop condition is given)
+  --out FILE              write length-prefixed frames (the \`lux decode\` input) to FILE (default --records ${GEN_DEFAULTS.defaultFileRecords})
+  --brokers HOST:PORT     bootstrap servers (default $LUX_KAFKA_BROKERS or ${GEN_DEFAULTS.brokers})
+  --rate R                records per second, 0 = as fast as possible (default ${GEN_DEFAULTS.rate}); a file is not paced,
+                          its event times advance as if written at R
+  --duration S            stop after S seconds
+  --frames N              stop after N frames
+  --records N             stop after N records in frames that decode
+  --records-per-frame K|A-B   records per frame (default ${TRAFFIC_DEFAULTS.recordsPerFrameMin}-${TRAFFIC_DEFAULTS.recordsPerFrameMax})
+  --equipment N           equipment ids 1..N (default ${TRAFFIC_DEFAULTS.equipment})
+  --failure-share X       share of failed records (default ${TRAFFIC_DEFAULTS.failureShare})
+  --bad-share X           share of broken frames, for the dead-letter path (default ${TRAFFIC_DEFAULTS.badShare})
+  --burst-every S         every S seconds one equipment emits a burst of failures, 0 = off (default ${TRAFFIC_DEFAULTS.burstEveryMs / 1000})
+  --burst-size N          failures per burst (default ${TRAFFIC_DEFAULTS.burstFailures})
+  --crc X                 share of frames with a CRC trailer (default ${TRAFFIC_DEFAULTS.crcShare})
+  --seed N                PRNG seed (default ${TRAFFIC_DEFAULTS.seed})
+  --quiet                 no progress lines on standard error
+`;
+
+/** A share option: a number in [0, 1]. */
+function share(name: string, value: string | undefined, fallback: number): number {
+  const n = nonNegative(COMMAND, name, value, fallback);
+  if (n > 1) throw new LuxError('E_USAGE', `${COMMAND}: --${name} expects a share between 0 and 1, got '${value}'`);
+  return n;
+}
+
+/** `K` or `A-B` with 1 ≤ A ≤ B ≤ 65535. */
+function recordsPerFrame(value: string | undefined): { min: number; max: number } {
+  if (value === undefined) return { min: TRAFFIC_DEFAULTS.recordsPerFrameMin, max: TRAFFIC_DEFAULTS.recordsPerFrameMax };
+  const m = /^(\d+)(?:-(\d+))?$/.exec(value);
+  const min = m === null ? NaN : Number(m[1]);
+  const max = m === null ? NaN : Number(m[2] ?? m[1]);
+  if (!(min >= 1 && max >= min && max <= 0xffff)) {
+    throw new LuxError('E_USAGE', `${COMMAND}: --records-per-frame expects K or A-B with 1 ≤ A ≤ B ≤ 65535, got '${value}'`);
+  }
+  return { min, max };
+}
+
+/** Parses the command line into GenOptions (exported for tests). */
+export function parseGenArgs(argv: string[]): Partial<GenOptions> & { help?: boolean } {
+  const v = parseOptions(COMMAND, argv, {
+    brokers: { type: 'string' },
+    topic: { type: 'string' },
+    out: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    frames: { type: 'string' },
+    records: { type: 'string' },
+    'records-per-frame': { type: 'string' },
+    equipment: { type: 'string' },
+    'failure-share': { type: 'string' },
+    'bad-share': { type: 'string' },
+    'burst-every': { type: 'string' },
+    'burst-size': { type: 'string' },
+    crc: { type: 'string' },
+    seed: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (v.help === true) return { help: true };
+  for (const name of ['topic', 'out', 'brokers'] as const) {
+    if (v[name] === '') throw new LuxError('E_USAGE', `${COMMAND}: --${name} expects a value`);
+  }
+  if ((v.topic === undefined) === (v.out === undefined)) throw new LuxError('E_USAGE', `${COMMAND}: give exactly one of --topic T and --out FILE`);
+  const seed = nonNegative(COMMAND, 'seed', v.seed, TRAFFIC_DEFAULTS.seed);
+  if (!Number.isInteger(seed) || seed > 0xffffffff) throw new LuxError('E_USAGE', `${COMMAND}: --seed expects an integer in 0..4294967295, got '${v.seed}'`);
+  const duration = v.duration === undefined ? undefined : nonNegative(COMMAND, 'duration', v.duration, 0);
+  if (duration === 0) throw new LuxError('E_USAGE', `${COMMAND}: --duration expects a positive number of seconds, got '${v.duration}'`);
+  const rpf = recordsPerFrame(v['records-per-frame']);
+  return {
+    brokers: v.brokers ?? defaultBrokers(),
+    topic: v.topic,
+    out: v.out,
+    rate: nonNegative(COMMAND, 'rate', v.rate, GEN_DEFAULTS.rate),
+    durationMs: duration === undefined ? undefined : duration * 1000,
+    frames: v.frames === undefined ? undefined : positiveInt(COMMAND, 'frames', v.frames, 0),
+    records: v.records === undefined ? undefined : positiveInt(COMMAND, 'records', v.records, 0),
+    quiet: v.quiet ?? false,
+    traffic: {
+      seed,
+      equipment: positiveInt(COMMAND, 'equipment', v.equipment, TRAFFIC_DEFAULTS.equipment),
+      recordsPerFrameMin: rpf.min,
+      recordsPerFrameMax: rpf.max,
+      failureShare: share('failure-share', v['failure-share'], TRAFFIC_DEFAULTS.failureShare),
+      badShare: share('bad-share', v['bad-share'], TRAFFIC_DEFAULTS.badShare),
+      crcShare: share('crc', v.crc, TRAFFIC_DEFAULTS.crcShare),
+      burstEveryMs: nonNegative(COMMAND, 'burst-every', v['burst-every'], TRAFFIC_DEFAULTS.burstEveryMs / 1000) * 1000,
+      burstFailures: v['burst-size'] === undefined ? TRAFFIC_DEFAULTS.burstFailures : positiveInt(COMMAND, 'burst-size', v['burst-size'], 0),
+    },
+  };
+}
+
+/** `lux gen`: exit status 0 once everything is written (and, for a topic, acknowledged). */
+export async function genCommand(argv: string[]): Promise<number> {
+  const opts = parseGenArgs(argv);
+  if (opts.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const summary = await runGenerator(opts, stop.signal);
+    process.stdout.write(formatSummary(summary) + '\n');
+    return summary.deliveryErrors > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

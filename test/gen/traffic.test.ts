@@ -1,0 +1,128 @@
+// The traffic model: reproducible from a seed, realistic records that the real decoder accepts, broken frames that it dead-letters, and alarm bursts.
+import { describe, expect, it } from 'vitest';
+import { TrafficModel, type GeneratedFrame, type TrafficOptions } from '../../src/gen/traffic.js';
+import { decodeAll } from './decode-check.js';
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+/** `count` frames, the clock advancing 1 ms per frame. */
+function frames(options: Partial<TrafficOptions>, count: number, stepMs = 1): GeneratedFrame[] {
+  const model = new TrafficModel(options);
+  const out: GeneratedFrame[] = [];
+  for (let i = 0; i < count; i++) out.push(model.next(T0 + i * stepMs));
+  return out;
+}
+
+describe('traffic model', () => {
+  it('gives the same bytes for the same seed and clock, and different bytes for another seed', () => {
+    const a = frames({ seed: 42, badShare: 0.05 }, 500);
+    const b = frames({ seed: 42, badShare: 0.05 }, 500);
+    const c = frames({ seed: 43, badShare: 0.05 }, 500);
+    expect(a.map((f) => f.value.toString('hex'))).toEqual(b.map((f) => f.value.toString('hex')));
+    expect(a.map((f) => f.key)).toEqual(b.map((f) => f.key));
+    expect(a.map((f) => f.value.toString('hex'))).not.toEqual(c.map((f) => f.value.toString('hex')));
+  });
+
+  it('respects the share of bad frames roughly', () => {
+    const fs = frames({ seed: 7, badShare: 0.01, burstEveryMs: 0 }, 20_000);
+    const bad = fs.filter((f) => f.bad !== null).length;
+    expect(bad).toBeGreaterThan(140);
+    expect(bad).toBeLessThan(260);
+    expect(frames({ seed: 7, badShare: 0 }, 5000).every((f) => f.bad === null)).toBe(true);
+  });
+
+  it('makes frames that the WASM decoder decodes whole, and dead-letters every broken frame with the intended reason', () => {
+    const fs = frames({ seed: 3, badShare: 0.15, burstEveryMs: 1000 }, 6000);
+    const verdicts = decodeAll(fs.map((f) => f.value));
+    const kinds = new Set<string>();
+    fs.forEach((f, i) => {
+      const v = verdicts[i]!;
+      if (f.bad === null) {
+        expect(v.reason, `frame ${i}`).toBe('ok');
+        expect(v.records.length).toBe(f.records);
+        for (const r of v.records) {
+          expect(r.equipmentId).toBe(f.equipmentId);
+          expect(r.frameSeq).toBe(f.frameSeq);
+        }
+      } else {
+        kinds.add(f.bad);
+        expect(v.reason, `frame ${i} (${f.bad})`).toBe(f.bad);
+        expect(v.records.length).toBe(0);
+      }
+    });
+    expect(kinds.size).toBe(12);
+  });
+
+  it('keys frames by equipment id and counts frame_seq per equipment from 0', () => {
+    const fs = frames({ seed: 5, equipment: 10, badShare: 0 }, 2000);
+    const next = new Map<number, number>();
+    for (const f of fs) {
+      expect(f.key).toBe(String(f.equipmentId));
+      expect(f.equipmentId).toBeGreaterThanOrEqual(1);
+      expect(f.equipmentId).toBeLessThanOrEqual(10);
+      expect(f.frameSeq).toBe(next.get(f.equipmentId) ?? 0);
+      next.set(f.equipmentId, f.frameSeq + 1);
+    }
+    expect(next.size).toBe(10);
+  });
+
+  it('writes realistic records: cause 0 on success and 1..40 on failure, rsrp in range, 15-digit imsi, target cell on handovers', () => {
+    const fs = frames({ seed: 11, badShare: 0, burstEveryMs: 0, failureShare: 0.05 }, 10_000);
+    const records = decodeAll(fs.map((f) => f.value)).flatMap((v) => v.records);
+    // Violations are collected rather than asserted one by one: tens of thousands of expect calls are slow.
+    const wrong: string[] = [];
+    let failed = 0;
+    let noImsi = 0;
+    records.forEach((r, i) => {
+      if (r.result === 0 && r.causeCode !== 0) wrong.push(`${i}: success with cause ${r.causeCode}`);
+      if (r.result !== 0) {
+        failed++;
+        if (r.causeCode < 1 || r.causeCode > 40) wrong.push(`${i}: failure with cause ${r.causeCode}`);
+      }
+      if (r.rsrpDbm !== undefined && (r.rsrpDbm < -140 || r.rsrpDbm > -44)) wrong.push(`${i}: rsrp ${r.rsrpDbm}`);
+      if (r.imsiDigits === null) noImsi++;
+      else if (r.imsiDigits !== 15) wrong.push(`${i}: imsi of ${r.imsiDigits} digits`);
+      if (r.hasTargetCell !== (r.type === 5)) wrong.push(`${i}: type ${r.type} with target cell ${r.hasTargetCell}`);
+      if (r.type < 1 || r.type > 8 || r.result > 2) wrong.push(`${i}: type ${r.type} result ${r.result}`);
+    });
+    expect(wrong.slice(0, 10)).toEqual([]);
+    expect(failed / records.length).toBeGreaterThan(0.04);
+    expect(failed / records.length).toBeLessThan(0.06);
+    expect(noImsi).toBeGreaterThan(0);
+    expect(records.length).toBeGreaterThanOrEqual(fs.length);
+    expect(records.length).toBeLessThanOrEqual(fs.length * 3);
+  });
+
+  it('emits a burst of 50 failures from one equipment within the burst span every burstEvery', () => {
+    // One frame every 10 ms of clock for 25 s, no other failures: bursts start at 10 s and 20 s.
+    const model = new TrafficModel({ seed: 9, burstEveryMs: 10_000, burstFailures: 50, burstSpanMs: 3000, badShare: 0, failureShare: 0 });
+    const bursts: Array<{ start: number; frames: GeneratedFrame[] }> = [];
+    for (let t = 0; t < 25_000; t += 10) {
+      const f = model.next(T0 + t);
+      if (!f.burst) continue;
+      const last = bursts.at(-1);
+      if (last !== undefined && t - last.start < 5000) {
+        expect(t - last.start).toBeLessThan(3000);
+        last.frames.push(f);
+      } else bursts.push({ start: t, frames: [f] });
+    }
+    expect(bursts.length).toBe(2);
+    expect(bursts.map((b) => b.start)).toEqual([10_000, 20_000]);
+    for (const b of bursts) {
+      expect(b.frames.reduce((s, f) => s + f.failures, 0)).toBe(50);
+      expect(new Set(b.frames.map((f) => f.equipmentId)).size).toBe(1);
+    }
+  });
+
+  it('stops exactly on a record count', () => {
+    const model = new TrafficModel({ seed: 2, recordsPerFrameMin: 3, recordsPerFrameMax: 7 });
+    const out: GeneratedFrame[] = [];
+    expect(model.fill(out, 1001, T0)).toBe(1001);
+    expect(out.reduce((s, f) => s + f.records, 0)).toBe(1001);
+  });
+
+  it('rejects a nonsensical option with a message naming it', () => {
+    expect(() => new TrafficModel({ failureShare: 2 })).toThrow(/failureShare/);
+    expect(() => new TrafficModel({ recordsPerFrameMin: 4, recordsPerFrameMax: 2 })).toThrow(/recordsPerFrameMax/);
+  });
+});
