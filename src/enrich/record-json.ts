@@ -54,10 +54,6 @@ const K_EVENT_TIME = latin('{"event_time":"');
 const K_EQUIPMENT_ID = latin('","equipment_id":');
 const K_FRAME_SEQ = latin(',"frame_seq":');
 const K_RECORD_INDEX = latin(',"record_index":');
-const K_TYPE = latin(',"type":');
-const K_RESULT = latin(',"result":');
-const K_RAT = latin(',"rat":');
-const K_CELL_ID = latin(',"cell_id":');
 const K_CAUSE_CODE = latin(',"cause_code":');
 const K_DURATION = latin(',"duration_ms":');
 const K_BYTES_UP = latin(',"bytes_up":');
@@ -78,12 +74,21 @@ const K_CAUSE = latin(',"cause":');
 const K_MAINTENANCE = latin(',"maintenance":');
 const NULL = latin('null');
 
-/** JSON string literals of the enumerated names for every wire code 0..255. */
-const enumLiterals = (name: (code: number) => string): Uint8Array[] =>
-  Array.from({ length: 256 }, (_, code) => latin(JSON.stringify(name(code))));
-const TYPE_LIT = enumLiterals(typeName);
-const RESULT_LIT = enumLiterals(resultName);
-const RAT_LIT = enumLiterals(ratName);
+// `,"type":…,"result":…,"rat":…,"cell_id":` pre-rendered for every combination of known names (9 × 4 × 6), so the
+// three enums cost one copy; codes beyond the known ones are folded onto their `unknown` slot.
+const N_TYPES = 9;
+const N_RESULTS = 4;
+const N_RATS = 6;
+const ENUMS_LIT: Uint8Array[] = [];
+for (let t = 0; t < N_TYPES; t++) {
+  for (let r = 0; r < N_RESULTS; r++) {
+    for (let a = 0; a < N_RATS; a++) {
+      ENUMS_LIT.push(
+        latin(`,"type":${JSON.stringify(typeName(t))},"result":${JSON.stringify(resultName(r))},"rat":${JSON.stringify(ratName(a))},"cell_id":`),
+      );
+    }
+  }
+}
 
 /** Escape form of each byte inside a JSON string: 0 copy as is, else the escape's second char (u = \u00XX). */
 const ESCAPE = new Uint8Array(256);
@@ -117,8 +122,9 @@ export function recordJsonCapacity(snapshot: Snapshot): number {
 }
 
 function copy(out: Uint8Array, pos: number, src: Uint8Array): number {
-  for (let i = 0; i < src.length; i++) out[pos + i] = src[i];
-  return pos + src.length;
+  const n = src.length;
+  for (let i = 0; i < n; i++) out[pos + i] = src[i];
+  return pos + n;
 }
 
 function writeU32(out: Uint8Array, pos: number, v: number): number {
@@ -316,13 +322,12 @@ export class RecordJsonWriter {
     p = writeU32(out, p, m32[w + R_FRAME_SEQ]);
     p = copy(out, p, K_RECORD_INDEX);
     p = writeU32(out, p, m32[w + R_INDEX]);
-    p = copy(out, p, K_TYPE);
-    p = copy(out, p, TYPE_LIT[codes & 0xff]);
-    p = copy(out, p, K_RESULT);
-    p = copy(out, p, RESULT_LIT[(codes >>> 8) & 0xff]);
-    p = copy(out, p, K_RAT);
-    p = copy(out, p, RAT_LIT[(codes >>> 16) & 0xff]);
-    p = copy(out, p, K_CELL_ID);
+    const type = codes & 0xff;
+    const result = (codes >>> 8) & 0xff;
+    const rat = (codes >>> 16) & 0xff;
+    const enums =
+      (type < N_TYPES ? type : 0) * (N_RESULTS * N_RATS) + (result < N_RESULTS ? result : N_RESULTS - 1) * N_RATS + (rat < N_RATS ? rat : 0);
+    p = copy(out, p, ENUMS_LIT[enums]);
     p = writeU32(out, p, m32[w + R_CELL]);
     p = copy(out, p, K_CAUSE_CODE);
     p = writeU32(out, p, causeCode);

@@ -1,0 +1,62 @@
+// Benchmark: building the shared reference-data snapshot from 1,000,000 equipment rows (time, SAB size) and its lookups.
+//
+// Run: npx tsc -p tsconfig.json && node dist/bench/snapshot.bench.js [equipmentCount]
+import { Bench } from 'tinybench';
+import type { RefTables } from '../src/enrich/csv-tables.js';
+import { buildSnapshot } from '../src/enrich/snapshot.js';
+
+const n = Number(process.argv[2] ?? 1_000_000);
+const VENDORS = ['nokia', 'ericsson', 'huawei', 'samsung'];
+const REGIONS = ['Île-de-France', 'Auvergne-Rhône-Alpes', 'Occitanie', 'Bretagne', 'Grand Est', 'Normandie'];
+
+function tables(count: number): RefTables {
+  const T = Date.UTC(2024, 0, 1);
+  return {
+    vendors: VENDORS.map((v) => ({ vendorId: v, name: v.toUpperCase() })),
+    equipment: Array.from({ length: count }, (_, i) => ({
+      equipmentId: 1 + i * 3, // sparse ids
+      name: `ENB-${String(i).padStart(7, '0')}`,
+      model: `AirScale-${i % 20}`,
+      vendorId: VENDORS[i % 4],
+      site: `SITE-${Math.floor(i / 4)}`,
+      region: REGIONS[i % REGIONS.length],
+    })),
+    errorCodes: VENDORS.flatMap((v) =>
+      Array.from({ length: 500 }, (_, c) => ({ vendorId: v, causeCode: c + 1, label: `${v} ${c}`, severity: 'minor', category: 'radio' })),
+    ),
+    interventions: Array.from({ length: 10_000 }, (_, k) => ({
+      ticket: `CHG-${k}`,
+      equipmentId: 1 + (k * 97 % count) * 3,
+      kind: 'repair',
+      startMs: T + k * 60_000,
+      endMs: T + k * 60_000 + 3_600_000,
+    })),
+  };
+}
+
+const t = tables(n);
+const heapBefore = process.memoryUsage().heapUsed;
+const t0 = performance.now();
+const snap = buildSnapshot(t);
+const buildMs = performance.now() - t0;
+console.log(
+  `buildSnapshot: ${n} equipment, ${snap.stringCount} distinct strings: ${buildMs.toFixed(0)} ms, ` +
+    `SharedArrayBuffer ${(snap.buffer.byteLength / 1048576).toFixed(1)} MiB ` +
+    `(heap delta after build ${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB)`,
+);
+
+const ids = Uint32Array.from({ length: 65536 }, (_, i) => 1 + ((i * 2654435761) % (n * 3))); // 1/3 present
+let found = 0;
+const bench = new Bench({ name: 'snapshot lookups, 65536 per op', time: 1000 });
+bench.add('equipmentRow (1/3 present)', () => {
+  for (let i = 0; i < ids.length; i++) if (snap.equipmentRow(ids[i]) >= 0) found++;
+});
+bench.add('interventionAt', () => {
+  for (let i = 0; i < ids.length; i++) if (snap.interventionAt(ids[i], Date.UTC(2024, 0, 1, 12)) >= 0) found++;
+});
+await bench.run();
+for (const task of bench.tasks) {
+  const r = task.result as { latency?: { mean: number } };
+  console.log(`${task.name}: ${(((r.latency?.mean ?? NaN) * 1e6) / ids.length).toFixed(1)} ns/lookup`);
+}
+if (found < 0) console.log(found);
