@@ -4,7 +4,7 @@
 // memory except the CRC tables (written once by crcInit before any worker starts) and has no static data segments.
 // Offsets below mirror src/decode/layout.ts and src/decode/reasons.ts; test/decode checks that both sides agree.
 
-// ── Reserved low memory (layout.ts CRC_TABLE_PTR): slice-by-8 tables, 8 × 256 u32 = 8 KiB, all below RESERVED_BYTES.
+// ── Reserved low memory (layout.ts CRC_TABLE_PTR): slice-by-16 tables, 16 × 256 u32 = 16 KiB, all below RESERVED_BYTES.
 const CRC_TABLE_PTR: usize = 1024;
 
 // ── Message table row (MSG_WORDS = 8 u32 words), byte offsets.
@@ -71,14 +71,14 @@ const NIBBLE_LOW_BITS: u64 = 0x1111111111111111;
 const ALL_FF: u64 = 0xffffffffffffffff;
 const HIGH_BITS: u64 = 0x8080808080808080;
 
-/** Fills the CRC-32 (zlib, reflected 0xEDB88320) slice-by-8 tables. Call once, before any decodeBatch. */
+/** Fills the CRC-32 (zlib, reflected 0xEDB88320) slice-by-16 tables. Call once, before any decodeBatch. */
 export function crcInit(): void {
   for (let n: u32 = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     store<u32>(CRC_TABLE_PTR + (<usize>n << 2), c);
   }
-  for (let t: usize = 1; t < 8; t++) {
+  for (let t: usize = 1; t < 16; t++) {
     for (let n: usize = 0; n < 256; n++) {
       const prev = load<u32>(CRC_TABLE_PTR + ((t - 1) << 10) + (n << 2));
       store<u32>(CRC_TABLE_PTR + (t << 10) + (n << 2), (prev >>> 8) ^ load<u32>(CRC_TABLE_PTR + (<usize>(prev & 0xff) << 2)));
@@ -91,19 +91,29 @@ export function crc32(ptr: usize, len: usize): u32 {
   let crc: u32 = 0xffffffff;
   let p = ptr;
   const end = ptr + len;
-  while (end - p >= 8) {
+  while (end - p >= 16) {
     const a = load<u32>(p) ^ crc;
     const b = load<u32>(p, 4);
+    const c = load<u32>(p, 8);
+    const d = load<u32>(p, 12);
     crc =
-      load<u32>(CRC_TABLE_PTR + (<usize>(a & 0xff) << 2), 7 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>((a >>> 8) & 0xff) << 2), 6 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>((a >>> 16) & 0xff) << 2), 5 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>(a >>> 24) << 2), 4 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>(b & 0xff) << 2), 3 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>((b >>> 8) & 0xff) << 2), 2 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>((b >>> 16) & 0xff) << 2), 1 << 10) ^
-      load<u32>(CRC_TABLE_PTR + (<usize>(b >>> 24) << 2));
-    p += 8;
+      load<u32>(CRC_TABLE_PTR + (<usize>(a & 0xff) << 2), 15 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((a >>> 8) & 0xff) << 2), 14 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((a >>> 16) & 0xff) << 2), 13 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(a >>> 24) << 2), 12 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(b & 0xff) << 2), 11 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((b >>> 8) & 0xff) << 2), 10 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((b >>> 16) & 0xff) << 2), 9 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(b >>> 24) << 2), 8 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(c & 0xff) << 2), 7 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((c >>> 8) & 0xff) << 2), 6 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((c >>> 16) & 0xff) << 2), 5 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(c >>> 24) << 2), 4 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(d & 0xff) << 2), 3 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((d >>> 8) & 0xff) << 2), 2 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>((d >>> 16) & 0xff) << 2), 1 << 10) ^
+      load<u32>(CRC_TABLE_PTR + (<usize>(d >>> 24) << 2));
+    p += 16;
   }
   while (p < end) {
     crc = load<u32>(CRC_TABLE_PTR + (<usize>((crc ^ <u32>load<u8>(p)) & 0xff) << 2)) ^ (crc >>> 8);

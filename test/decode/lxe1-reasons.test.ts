@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { encodeFrame, type FrameInput, type RecordInput } from '../../src/gen/frame-encoder.js';
 import { REASON_NAMES } from '../../src/decode/reasons.js';
-import { decodeFrames, decodeOne } from './harness.js';
+import { MSG_WORDS, M_COUNT, M_LEN, M_PTR, M_REASON } from '../../src/decode/layout.js';
+import { decodeFrames, decodeOne, decoder, slots } from './harness.js';
 
 const T = Date.UTC(2023, 0, 1);
 const rec: RecordInput = { eventTime: T, imsi: '001010123456789', apn: 'internet', rsrpDbm: -90 };
@@ -36,6 +37,18 @@ describe('LXE1 dead-letter reasons', () => {
 
   test('truncated: the CRC trailer is cut short', () => {
     expect(reasonOf(encodeFrame(frame(undefined, true), { truncateBy: 2 }))).toBe('truncated');
+  });
+
+  test('truncated: a message row whose bytes lie outside the memory (the ring marks oversize messages with length 0xFFFFFFFF)', () => {
+    const slot = slots[0]!;
+    const row = slot.msgPtr >>> 2;
+    decoder.u32[row + M_PTR] = slot.framePtr;
+    decoder.u32[row + M_LEN] = 0xffffffff;
+    decoder.u32[row + MSG_WORDS + M_PTR] = decoder.u8.length - 8;
+    decoder.u32[row + MSG_WORDS + M_LEN] = 16;
+    expect(decoder.decode(slot, 2)).toBe(0);
+    expect([decoder.u32[row + M_REASON], decoder.u32[row + M_COUNT]]).toEqual([1, 0]);
+    expect(decoder.u32[row + MSG_WORDS + M_REASON]).toBe(1);
   });
 
   test('bad_magic', () => {
