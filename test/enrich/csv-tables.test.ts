@@ -139,3 +139,13 @@ describe('parseIsoTime', () => {
     }
   });
 });
+
+describe('examples/refdata', () => {
+  it('loads: 200 equipment with ids 1..200, 4 vendors, 40 error codes, ongoing interventions', () => {
+    const t = loadRefTables(path.join(import.meta.dirname, '..', '..', 'examples', 'refdata'));
+    expect(t.equipment.map((e) => e.equipmentId)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(t.vendors).toHaveLength(4);
+    expect(t.errorCodes).toHaveLength(40);
+    expect(t.interventions.some((i) => i.endMs === Infinity)).toBe(true);
+  });
+});
