@@ -375,9 +375,19 @@ function recordsPerFrame(value: string | undefined): { min: number; max: number 
   return { min, max };
 }
 
+/** node:util parseArgs explains some mistakes over three lines (e.g. `--seed -1`); a usage error is one line. */
+function firstLineOnly<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof LuxError && err.message.includes('\n')) throw new LuxError(err.code, err.message.split('\n')[0]!, { cause: err });
+    throw err;
+  }
+}
+
 /** Parses the command line into GenOptions (exported for tests). */
 export function parseGenArgs(argv: string[]): Partial<GenOptions> & { help?: boolean } {
-  const v = parseOptions(COMMAND, argv, {
+  const v = firstLineOnly(() => parseOptions(COMMAND, argv, {
     brokers: { type: 'string' },
     topic: { type: 'string' },
     out: { type: 'string' },
@@ -394,7 +404,7 @@ export function parseGenArgs(argv: string[]): Partial<GenOptions> & { help?: boo
     crc: { type: 'string' },
     seed: { type: 'string' },
     quiet: { type: 'boolean' },
-  });
+  }));
   if (v.help === true) return { help: true };
   for (const name of ['topic', 'out', 'brokers'] as const) {
     if (v[name] === '') throw new LuxError('E_USAGE', `${COMMAND}: --${name} expects a value`);
