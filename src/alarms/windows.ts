@@ -273,6 +273,12 @@ export class WindowStore {
     );
   }
 
+  /** Copies of the deferred events (for snapshots). */
+  exportDeferred(): { eq: Uint32Array; bucket: Float64Array; n: Uint32Array } {
+    const c = this.deferredCount;
+    return { eq: this.deferredEq.slice(0, c), bucket: this.deferredBucket.slice(0, c), n: this.deferredN.slice(0, c) };
+  }
+
   private defer(eq: number, b: number, n: number): void {
     if (this.deferredCount === this.deferredEq.length) {
       const cap = this.deferredEq.length * 2;

@@ -1,0 +1,162 @@
+// The alarm thread fed through real rings: alarms in batches, counters, snapshot/restore mid-episode.
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AlarmCore, AlarmEngine, restoreState, snapshotState } from '../../src/alarms/alarm-thread.js';
+import type { AlarmJson } from '../../src/alarms/alarm-json.js';
+import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
+import type { RuleSpec } from '../../src/alarms/rules.js';
+import { ROOT } from '../../src/paths.js';
+
+const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 };
+const T0 = Date.UTC(2024, 0, 1);
+
+beforeAll(() => {
+  // the Worker runs compiled JS: build (errors elsewhere in the tree do not stop tsc from emitting ours)
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
+  } catch {
+    /* emitted anyway; a real break shows up as a failing test */
+  }
+}, 120_000);
+
+describe('feed rings', () => {
+  it('carry failures whole and fold other records into progress marks', () => {
+    const signal = createSignal();
+    const ch = createChannel(0, signal, 64);
+    const writer = new FeedWriter(ch);
+    const core = new AlarmCore([RULE], 60_000);
+    core.attach(ch);
+    for (let i = 0; i < 5; i++) writer.add(8, T0 + i, 3, true, false);
+    for (let i = 0; i < 100; i++) writer.add(9, T0 + 200_000 + i, 3, false, false);
+    expect(writer.flush()).toBe(true);
+    expect(new Int32Array(signal)[0]).toBe(1);
+    expect(core.drain(0)).toBe(6); // 5 failures + 1 progress mark
+    expect(core.records).toBe(105);
+    expect(core.failures).toBe(5);
+    expect(core.advance(0).map((e) => e.state)).toEqual(['raised', 'cleared']);
+  });
+
+  it('refuse records when the ring and the batch are full, and take them after a drain', () => {
+    const ch = createChannel(0, createSignal(), 8);
+    const writer = new FeedWriter(ch, 8);
+    const core = new AlarmCore([RULE], 60_000);
+    core.attach(ch);
+    let taken = 0;
+    while (writer.add(1, T0 + taken, 0, true, false)) taken++;
+    expect(taken).toBe(16); // 8 in the ring, 8 in the batch
+    core.drain(0);
+    expect(writer.add(1, T0, 0, true, false)).toBe(true); // flushes the batch into the ring, keeps this one
+    expect(writer.flush()).toBe(false); // the ring is full again
+    core.drain(0);
+    expect(writer.flush()).toBe(true);
+    core.drain(0);
+    expect(core.failures).toBe(17);
+  });
+});
+
+describe('state snapshot', () => {
+  it('restored mid-episode raises nothing twice and clears with the same alarm_id', () => {
+    const a = new AlarmCore([RULE], 60_000);
+    const ch = createChannel(0, createSignal(), 1024);
+    a.attach(ch);
+    const w = new FeedWriter(ch);
+    for (let i = 0; i < 6; i++) w.add(77, T0 + i * 1_000, 0, true, false);
+    w.add(1, T0 + 30_000, 0, false, false);
+    w.flush();
+    a.drain(0);
+    const first = a.advance(0);
+    expect(first.map((e) => e.state)).toEqual(['raised']);
+    const snap = snapshotState(a);
+
+    const b = new AlarmCore([RULE], 60_000);
+    expect(restoreState(b, snap, 0)).toEqual(['rlf']);
+    expect(b.rules.openAlarms()).toBe(1);
+    // more failures in the same episode, then time passes
+    for (let i = 0; i < 3; i++) b.rules.addFailure(77, T0 + 31_000 + i);
+    b.watermark.observe(0, T0 + 500_000, 0);
+    const later = b.advance(0);
+    expect(later.map((e) => [e.state, e.alarmId])).toEqual([['cleared', first[0].alarmId]]);
+    // the restored copy and an uninterrupted run agree
+    for (let i = 0; i < 3; i++) a.rules.addFailure(77, T0 + 31_000 + i);
+    a.watermark.observe(0, T0 + 500_000, 0);
+    expect(a.advance(0)).toEqual(later);
+  });
+});
+
+describe('alarm thread', () => {
+  it('counts records from two producer rings and posts alarms as JSON with suppression applied', async () => {
+    const batches: AlarmJson[][] = [];
+    const engine = new AlarmEngine({
+      rules: [RULE],
+      idleTimeoutMs: 60_000,
+      pollMs: 5,
+      maintenance: (eq, t) => eq === 2 && t >= T0 && t < T0 + 3_600_000,
+      equipment: (eq) => (eq === 1 ? { name: 'n1', model: 'm', vendor: 'v', site: 's', region: 'r' } : null),
+      onAlarms: (a) => batches.push(a),
+    });
+    const ch0 = engine.addProducer();
+    engine.assign([0, 1]); // partition 1 holds the watermark until its ring, added after start, delivers
+    await engine.start();
+    const ch1 = engine.addProducer(); // a ring added after start
+    const p0 = new FeedWriter(ch0);
+    const p1 = new FeedWriter(ch1);
+    for (let i = 0; i < 5; i++) {
+      p0.add(1, T0 + i, 0, true, false);
+      p1.add(2, T0 + i, 1, true, true);
+    }
+    p0.add(1, T0 + 1, 0, false, false);
+    p0.flush();
+    p1.flush();
+    // advance both partitions well past the episode
+    p0.add(1, T0 + 300_000, 0, false, false);
+    p1.add(2, T0 + 300_000, 1, false, false);
+    p0.flush();
+    p1.flush();
+    const c = await engine.flush();
+    const alarms = batches.flat();
+    const seen = alarms.map((a) => `${a.equipment_id}:${a.state}:${a.suppressed}`).sort();
+    expect(seen).toEqual(['1:cleared:false', '1:raised:false', '2:cleared:true', '2:raised:true']);
+    const raised1 = alarms.find((a) => a.equipment_id === 1 && a.state === 'raised')!;
+    expect(raised1.equipment?.name).toBe('n1');
+    expect(raised1.window_end).toBe('2024-01-01T00:00:10.000Z');
+    expect(c.records).toBe(13);
+    expect(c.failures).toBe(10);
+    expect(c.raised).toBe(2);
+    expect(c.cleared).toBe(2);
+    expect(c.suppressed).toBe(2);
+    expect(c.openAlarms).toBe(0);
+    const snap = await engine.snapshot();
+    expect(snap.readUInt32LE(0)).toBe(0x4c584153);
+    await engine.stop();
+  }, 30_000);
+
+  it('restarts from a snapshot without raising the open alarm again', async () => {
+    const got: AlarmJson[] = [];
+    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+    const ch = one.addProducer();
+    await one.start();
+    const w = new FeedWriter(ch);
+    for (let i = 0; i < 5; i++) w.add(5, T0 + i, 0, true, false);
+    w.add(5, T0 + 20_000, 0, false, false);
+    w.flush();
+    await one.flush();
+    const snap = await one.snapshot();
+    await one.stop();
+    expect(got.map((a) => a.state)).toEqual(['raised']);
+
+    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a), restore: snap });
+    const ch2 = two.addProducer();
+    await two.start();
+    expect(two.restored).toEqual(['rlf']);
+    const w2 = new FeedWriter(ch2);
+    for (let i = 0; i < 5; i++) w2.add(5, T0 + 21_000 + i, 0, true, false); // the same episode goes on
+    w2.add(5, T0 + 400_000, 0, false, false);
+    w2.flush();
+    await two.flush();
+    await two.stop();
+    expect(got.map((a) => [a.state, a.alarm_id])).toEqual([
+      ['raised', `rlf:5:${T0 + 10_000}`],
+      ['cleared', `rlf:5:${T0 + 10_000}`],
+    ]);
+  }, 30_000);
+});
