@@ -94,9 +94,11 @@ const FAILURE_TYPES = weighted([
 ]);
 /** 2G, 3G, 4G, 5G-NSA, 5G-SA */
 const RATS = weighted([[1, 3], [2, 7], [3, 55], [4, 22], [5, 13]]);
-const APNS = ['internet', 'internet', 'internet', 'internet', 'internet', 'internet', 'ims', 'ims', 'ims', 'mms'];
+const utf8 = new TextEncoder();
+// Texts are encoded once: the encoder takes bytes as they are, and the generator must outrun the default rate.
+const APNS = ['internet', 'internet', 'internet', 'internet', 'internet', 'internet', 'ims', 'ims', 'ims', 'mms'].map((a) => utf8.encode(a));
 /** MCC+MNC prefixes of the home and a few roaming networks */
-const PLMNS = ['20801', '20810', '20815', '20820', '22210', '26201'];
+const PLMNS = ['20801', '20810', '20815', '20820', '22210', '26201'].map((p) => Uint8Array.from(p, (c) => c.charCodeAt(0) - 48));
 /** Subscribers per PLMN: IMSIs repeat, as real subscribers do. */
 const SUBSCRIBERS = 100_000;
 const CELLS_PER_EQUIPMENT = 12;
@@ -111,7 +113,7 @@ const VENDOR_DETAILS = [
   'PDCP integrity check failed',
   'cellule saturée, admission refusée',
   'Überlast im Kernnetz',
-];
+].map((t) => utf8.encode(t));
 /** The valid event_time range (SPEC section 1); bad_time frames fall outside it. */
 const TIME_MIN = Date.UTC(2000, 0, 1);
 const TIME_END = Date.UTC(2100, 0, 1);
@@ -134,6 +136,15 @@ function weighted(pairs: Array<[number, number]>): Weighted {
   });
   cumulative[pairs.length - 1] = 1;
   return { values, cumulative };
+}
+
+/** A 15-digit IMSI (5-digit PLMN, 10-digit subscriber) straight to TBCD (what encodeImsi does, without the string). */
+function imsi(plmn: Uint8Array, subscriber: number): Uint8Array {
+  const out = new Uint8Array(8);
+  // Digit k goes in the low nibble of byte k/2 when k is even, the high nibble when odd; digit 15 is the F filler.
+  const digit = (k: number): number => (k < 5 ? plmn[k]! : k === 15 ? 0xf : Math.floor(subscriber / 10 ** (14 - k)) % 10);
+  for (let b = 0; b < 8; b++) out[b] = digit(2 * b) | (digit(2 * b + 1) << 4);
+  return out;
 }
 
 /** mulberry32: a small, fast 32-bit PRNG; plenty for traffic and reproducible from one seed. */
@@ -330,7 +341,7 @@ export class TrafficModel {
       cellId: equipmentId * 100 + cell,
       causeCode: fails ? this.causeCode() : 0,
       rat: rng.weighted(RATS),
-      imsi: rng.chance(o.noImsiShare) ? null : rng.pick(PLMNS) + String(rng.int(0, SUBSCRIBERS - 1) * 7919 % 10_000_000_000).padStart(10, '0'),
+      imsi: rng.chance(o.noImsiShare) ? null : imsi(rng.pick(PLMNS), (rng.int(0, SUBSCRIBERS - 1) * 7919) % 10_000_000_000),
       durationMs: 0,
       bytesUp: 0,
       bytesDown: 0,
