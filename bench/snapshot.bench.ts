@@ -37,10 +37,13 @@ function tables(count: number): RefTables {
 const t = tables(n);
 const heapBefore = process.memoryUsage().heapUsed;
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const snap = buildSnapshot(t);
+const cpu = process.cpuUsage(cpu0);
 const buildMs = performance.now() - t0;
 console.log(
-  `buildSnapshot: ${n} equipment, ${snap.stringCount} distinct strings: ${buildMs.toFixed(0)} ms, ` +
+  `buildSnapshot: ${n} equipment, ${snap.stringCount} distinct strings: ${buildMs.toFixed(0)} ms wall, ` +
+    `${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU (all threads, GC included), ` +
     `SharedArrayBuffer ${(snap.buffer.byteLength / 1048576).toFixed(1)} MiB ` +
     `(heap delta after build ${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB)`,
 );
