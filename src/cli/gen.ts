@@ -31,6 +31,8 @@ export interface GenOptions {
   progress?: (line: string) => void;
   /** extra librdkafka producer settings */
   producerConfig?: Record<string, string | number | boolean>;
+  /** event-time clock (ms since the epoch) for live runs; pacing always follows the wall clock. Default Date.now */
+  clock?: () => number;
   /** pacing tick: every tickMs the records due are produced */
   tickMs: number;
   /** records generated per step when not paced (rate 0, or a file) */
@@ -271,7 +273,9 @@ export async function runGenerator(options: Partial<GenOptions>, signal?: AbortS
   const paced = o.topic !== undefined && o.rate > 0;
   const virtualClock = o.out !== undefined && o.rate > 0;
   const wallStart = Date.now();
-  const clock = (): number => (virtualClock ? wallStart + Math.floor((written * 1000) / o.rate) : Date.now());
+  const live = o.clock ?? Date.now;
+  const eventStart = live();
+  const clock = (): number => (virtualClock ? eventStart + Math.floor((written * 1000) / o.rate) : live());
 
   let written = 0; // every record written, broken frames' included: what the rate counts
   const s = { frames: 0, records: 0, badFrames: 0, failures: 0, burstFrames: 0 };
@@ -282,7 +286,7 @@ export async function runGenerator(options: Partial<GenOptions>, signal?: AbortS
     signal?.aborted === true ||
     (o.frames !== undefined && s.frames >= o.frames) ||
     (o.records !== undefined && s.records >= o.records) ||
-    (o.durationMs !== undefined && clock() - wallStart >= o.durationMs);
+    (o.durationMs !== undefined && (virtualClock ? clock() - eventStart : Date.now() - wallStart) >= o.durationMs);
 
   try {
     while (!done()) {
