@@ -73,7 +73,7 @@ function fillRecords(memory: SharedArrayBuffer, n: number): number[] {
   for (let i = 0; i < BATCH; i++) {
     const ptr = i * REC_BYTES;
     const w = ptr / 4;
-    f64[ptr / 8 + R_TIME_F64] = T + i * 17_000;
+    f64[(ptr + R_TIME_F64 * 4) / 8] = T + i * 17_000;
     u32[w + R_EQUIPMENT] = 1 + ((i * 7919) % (n + n / 50)); // ~2% unknown equipment
     u32[w + R_FRAME_SEQ] = 100000 + i;
     u32[w + R_INDEX] = i % 16;

@@ -289,7 +289,7 @@ export class RecordJsonWriter {
     const codes = m32[w + R_CODES];
     const flags = codes >>> 24;
     const equipmentId = m32[w + R_EQUIPMENT];
-    const timeMs = this.memF64[(recPtr >>> 3) + R_TIME_F64];
+    const timeMs = this.memF64[(recPtr + R_TIME_F64 * 4) >>> 3];
     const causeSetup = m32[w + R_CAUSE_SETUP];
     const causeCode = causeSetup & 0xffff;
     const apnLen = flags & F_APN ? m32[w + R_APN_LEN] : 0;
@@ -443,7 +443,7 @@ export class ReferenceEnricher {
     const w = recPtr / 4;
     const codes = m32[w + R_CODES];
     const flags = codes >>> 24;
-    const time = new Float64Array(memory)[recPtr / 8 + R_TIME_F64];
+    const time = new Float64Array(memory)[(recPtr + R_TIME_F64 * 4) / 8];
     const equipmentId = m32[w + R_EQUIPMENT];
     const causeCode = m32[w + R_CAUSE_SETUP] & 0xffff;
     const o: Record<string, unknown> = {

@@ -13,7 +13,7 @@
 //   strings       u32 start offsets (count + 1) into the pool; string id 0 is the literal `null`
 //   pool          UTF-8 bytes of pre-escaped JSON literals (quotes included), each distinct literal stored once
 // Strings are JSON literals so the serializer copies bytes and never escapes reference data per record.
-import type { RefTables } from './csv-tables.js';
+import { loadRefTables, type RefTables } from './csv-tables.js';
 import { LuxError } from '../errors.js';
 
 const MAGIC = 0x3153584c; // "LXS1"
@@ -365,6 +365,11 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
   u32.set(pool.starts.subarray(0, counts.strings + 1), l.strStart / 4);
   u8.set(pool.bytes.subarray(0, counts.poolBytes), l.pool);
   return new Snapshot(sab);
+}
+
+/** Loads a reference-data directory (csv-tables.ts) and compiles it; throws RefDataError naming file, row and column. */
+export function loadSnapshot(dir: string, options: SnapshotOptions = {}): Snapshot {
+  return buildSnapshot(loadRefTables(dir), options);
 }
 
 /** Opens a snapshot built elsewhere (typically in a worker, from the SharedArrayBuffer posted to it). */

@@ -85,7 +85,7 @@ export class RecordArena {
     const ptr = this.recPtr(i);
     const w = ptr / 4;
     this.u32.fill(0, w, w + REC_BYTES / 4);
-    this.f64[ptr / 8 + R_TIME_F64] = r.timeMs;
+    this.f64[(ptr + R_TIME_F64 * 4) / 8] = r.timeMs;
     this.u32[w + R_EQUIPMENT] = r.equipmentId;
     this.u32[w + R_FRAME_SEQ] = r.frameSeq ?? 0;
     this.u32[w + R_INDEX] = r.index ?? 0;
