@@ -76,7 +76,8 @@ export interface GenSummary {
 
 /** Where frames go: a Kafka topic or a file, one batch at a time. */
 interface FrameSink {
-  write(frames: readonly GeneratedFrame[]): Promise<void>;
+  /** writes the frames in order; a stop signal may cut a batch short only while the sink is blocked; returns how many went */
+  write(frames: readonly GeneratedFrame[], signal?: AbortSignal): Promise<number>;
   /** called once per tick: serve delivery reports */
   tick(): void;
   close(): Promise<void>;
@@ -100,14 +101,15 @@ class FileSink implements FrameSink {
     }
   }
 
-  async write(frames: readonly GeneratedFrame[]): Promise<void> {
-    if (frames.length === 0) return;
+  async write(frames: readonly GeneratedFrame[]): Promise<number> {
+    if (frames.length === 0) return 0;
     const bytes = encodeFrameStream(frames.map((f) => f.value));
     try {
       await this.handle.write(bytes);
     } catch (err) {
       throw new LuxError('E_IO', `${this.path}: cannot write: ${(err as Error).message}`, { cause: err });
     }
+    return frames.length;
   }
 
   tick(): void {}
@@ -191,9 +193,10 @@ class KafkaSink implements FrameSink {
     }
   }
 
-  async write(frames: readonly GeneratedFrame[]): Promise<void> {
+  async write(frames: readonly GeneratedFrame[], signal?: AbortSignal): Promise<number> {
     if (this.fatal !== undefined) throw new LuxError('E_KAFKA', `topic ${this.topic}: fatal producer error: ${this.fatal.message}`, { cause: this.fatal });
-    for (const f of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
       for (;;) {
         try {
           // The timestamp is the produce time: end-to-end latency is measured from it.
@@ -203,12 +206,15 @@ class KafkaSink implements FrameSink {
           if ((err as LibrdKafkaError).code !== this.queueFullCode) {
             throw new LuxError('E_KAFKA', `topic ${this.topic}: produce: ${(err as Error).message}`, { cause: err });
           }
-          // The local queue is full: let librdkafka send and report, then retry the same frame.
+          // The local queue is full: let librdkafka send and report, then retry the same frame (unless told to stop:
+          // a broker that is gone would otherwise hold the generator here for ever).
+          if (signal?.aborted === true) return i;
           this.producer.poll();
           await sleep(5);
         }
       }
     }
+    return frames.length;
   }
 
   tick(): void {
@@ -282,10 +288,11 @@ export async function runGenerator(options: Partial<GenOptions>, signal?: AbortS
   let lastReport = wallStart;
   let lastAtReport = { frames: 0, records: 0, badFrames: 0 };
   const batch: GeneratedFrame[] = [];
-  const done = (): boolean =>
+  // pendingFrames and pendingRecords: made in this tick, not yet written.
+  const done = (pendingFrames = 0, pendingRecords = 0): boolean =>
     signal?.aborted === true ||
-    (o.frames !== undefined && s.frames >= o.frames) ||
-    (o.records !== undefined && s.records >= o.records) ||
+    (o.frames !== undefined && s.frames + pendingFrames >= o.frames) ||
+    (o.records !== undefined && s.records + pendingRecords >= o.records) ||
     (o.durationMs !== undefined && (virtualClock ? clock() - eventStart : Date.now() - wallStart) >= o.durationMs);
 
   try {
@@ -295,12 +302,18 @@ export async function runGenerator(options: Partial<GenOptions>, signal?: AbortS
       // After a stall (GC, a full queue) catch up at most one second's worth at once.
       if (paced) due = Math.min(due, Math.max(1, Math.ceil(o.rate)));
       batch.length = 0;
-      while (due > 0 && !done()) {
-        const left = o.records !== undefined ? o.records - s.records : Infinity;
+      let batchRecords = 0;
+      while (due > 0 && !done(batch.length, batchRecords)) {
+        const left = o.records !== undefined ? o.records - s.records - batchRecords : Infinity;
         const f = model.next(clock(), left);
         batch.push(f);
         written += f.records;
         due -= f.records;
+        if (f.bad === null) batchRecords += f.records;
+      }
+      const sent = await sink.write(batch, signal);
+      for (let i = 0; i < sent; i++) {
+        const f = batch[i]!;
         s.frames++;
         if (f.burst) s.burstFrames++;
         if (f.bad !== null) s.badFrames++;
@@ -309,7 +322,6 @@ export async function runGenerator(options: Partial<GenOptions>, signal?: AbortS
           s.failures += f.failures;
         }
       }
-      await sink.write(batch);
       sink.tick();
 
       const now = Date.now();

@@ -158,7 +158,7 @@ describe('lux gen --topic', () => {
   });
 
   it('says clearly when the topic does not exist', async () => {
-    const err = await runGenerator({ brokers: brokers(), topic: 'lux-gen-missing-' + Date.now(), records: 1, quiet: true, kafkaTimeoutMs: 5000 }).catch(
+    const err = await runGenerator({ brokers: brokers(), topic: 'lux-gen-missing-' + Date.now(), records: 1, quiet: true, kafkaTimeoutMs: 2000 }).catch(
       (e: unknown) => e,
     );
     // A broker that auto-creates topics creates it instead; either way nothing hangs.
