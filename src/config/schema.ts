@@ -135,6 +135,12 @@ export const configSchema = z.strictObject({
   kafka: section({
     brokers: brokers(),
     group_id: text().default(DEFAULTS.kafka.group_id),
+    /**
+     * The producer's transactional.id; it must be stable across restarts of one instance (so a restart fences its
+     * predecessor and aborts its open transaction at once) and distinct between instances. Absent:
+     * `<group_id>-<hostname>`, right for one instance per host; set it when several share a host.
+     */
+    transactional_id: text().optional(),
     client_id: text().default(DEFAULTS.kafka.client_id),
     create_topics: bool().default(DEFAULTS.kafka.create_topics),
     topic_partitions: positiveInt(LIMITS.topic_partitions).default(DEFAULTS.kafka.topic_partitions),
