@@ -5,7 +5,7 @@ import { KafkaSource } from './source/kafka-consumer.js';
 import { TransactionalSink, isAbortable, type Header } from './sink/transactional-producer.js';
 import { RingViews, createRingShared, type RingSizes } from './transport/batch-ring.js';
 import type { DecodeResult, DecodeTask } from './transport/decode-task.js';
-import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT } from './decode/layout.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT, R_TIME_F64 } from './decode/layout.js';
 import { REASON_NAMES } from './decode/reasons.js';
 import { distModule } from './paths.js';
 import { LuxError } from './errors.js';
@@ -75,9 +75,11 @@ interface Batch {
 
 /** A committed batch's timing, handed to the latency observer after the commit that made it visible. */
 export interface CommittedBatch {
-  /** Kafka timestamps (ms) of the messages, in order */
+  /** Kafka timestamps (ms) of the messages whose last record this pass produced */
   timestamps: Float64Array;
-  dispatchedAt: number;
+  /** event times (ms) of the records this pass produced */
+  eventTimes: Float64Array;
+  /** when the pass was written into the transaction */
   drainedAt: number;
 }
 
@@ -115,6 +117,7 @@ export class Pipeline {
       clientId: options.clientId,
       topic: options.topics.raw,
       consumeTimeoutMs: options.consumeTimeoutMs,
+      instanceId: options.transactionalId,
       extra: options.consumerExtra,
     });
     this.sink = new TransactionalSink({
@@ -346,6 +349,10 @@ export class Pipeline {
     this.counters.enrichNs += result.enrichNs;
     // Messages [from, done) are complete in this pass; message `done` is partly there when doneRecord > 0.
     const last = result.doneRecord > 0 ? result.done : result.done - 1;
+    const f64 = this.views.f64;
+    const eventTimes = new Float64Array(result.records);
+    const timestamps = new Float64Array(result.done - batch.from);
+    let finished = 0;
     let rec = 0;
     let jsonStart = 0;
     for (let i = batch.from, r = batch.fromRecord; i <= last; i++, r = 0) {
@@ -355,6 +362,7 @@ export class Pipeline {
       if (reason !== 0) {
         this.deadLetter(m, REASON_NAMES[reason] ?? 'truncated');
         this.pendingOffsets.set(m.partition, m.offset + 1);
+        timestamps[finished++] = m.timestamp ?? Date.now();
         continue;
       }
       const first = u32[row + M_FIRST];
@@ -365,19 +373,19 @@ export class Pipeline {
       for (; r < upto; r++) {
         const end = outU32[out.endsIndex + rec];
         this.produce(enriched, Buffer.from(outBuffer, out.jsonPtr + jsonStart, end - jsonStart), key);
+        eventTimes[rec] = f64[((geo.recPtr + (first + r) * REC_WORDS * 4) >>> 3) + R_TIME_F64];
         jsonStart = end;
         rec++;
       }
       // The offset moves past a frame only once all its records are in the transaction.
-      if (upto === count) this.pendingOffsets.set(m.partition, m.offset + 1);
+      if (upto === count) {
+        this.pendingOffsets.set(m.partition, m.offset + 1);
+        timestamps[finished++] = m.timestamp ?? Date.now();
+      }
     }
     batch.from = result.done;
     batch.fromRecord = result.doneRecord;
-    if (result.done >= batch.count) {
-      const ts = new Float64Array(batch.count);
-      for (let i = 0; i < batch.count; i++) ts[i] = batch.messages[batch.start + i].timestamp ?? Date.now();
-      this.committedTimings.push({ timestamps: ts, dispatchedAt: 0, drainedAt: Date.now() });
-    }
+    this.committedTimings.push({ timestamps: timestamps.subarray(0, finished), eventTimes, drainedAt: Date.now() });
   }
 
   private key(equipment: number): string {

@@ -10,6 +10,11 @@ export interface SourceOptions {
   topic: string;
   /** per-message wait inside a batch read; a batch returns at the first timeout */
   consumeTimeoutMs: number;
+  /**
+   * Static group membership: a restarted instance with the same id takes its partitions back at once instead of
+   * waiting for the dead member's session to time out.
+   */
+  instanceId?: string;
   extra?: Record<string, string | number | boolean>;
 }
 
@@ -39,6 +44,9 @@ export class KafkaSource {
         'partition.assignment.strategy': 'cooperative-sticky',
         'isolation.level': 'read_committed',
         'fetch.wait.max.ms': 20,
+        'session.timeout.ms': 10000,
+        'heartbeat.interval.ms': 2000,
+        ...(options.instanceId === undefined ? {} : { 'group.instance.id': options.instanceId }),
         'socket.keepalive.enable': true,
         'reconnect.backoff.max.ms': 5000,
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),

@@ -1,0 +1,211 @@
+// The daemon: builds the pipeline from the config, with the reference snapshot, metrics, HTTP probes, latency SLA, systemd notifications and signals.
+import os from 'node:os';
+import type { LuxConfig } from './config/schema.js';
+import { Pipeline, type CommittedBatch } from './pipeline.js';
+import { ensureTopics } from './sink/topics.js';
+import { compileLxe1, Lxe1Decoder } from './decode/wasm-decoder.js';
+import { loadRefTables } from './enrich/csv-tables.js';
+import { buildSnapshot, type Snapshot } from './enrich/snapshot.js';
+import { LuxMetrics } from './metrics/registry.js';
+import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency } from './metrics/latency.js';
+import { Readiness, startHttp, type HttpService } from './service/http.js';
+import { SystemdNotifier } from './service/systemd.js';
+import { componentLogger, type Logger } from './service/logger.js';
+import { REASON_NAMES } from './decode/reasons.js';
+import { ringBytes, type RingSizes } from './transport/batch-ring.js';
+import { LuxError } from './errors.js';
+
+/** Output JSON area per slot, as a multiple of its frame area: enriched JSON runs ~10× the frame bytes. */
+const JSON_PER_FRAME_BYTE = 12;
+
+/** The reference snapshot in force, swapped whole on reload. */
+export class SnapshotHolder {
+  private current: Snapshot;
+  private nextVersion: number;
+  constructor(first: Snapshot) {
+    this.current = first;
+    this.nextVersion = first.version + 1;
+  }
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+  /** Publishes a new snapshot; batches dispatched from now on use it, batches in flight keep theirs. */
+  publish(build: (version: number) => Snapshot): Snapshot {
+    this.current = build(this.nextVersion++);
+    return this.current;
+  }
+}
+
+export interface Daemon {
+  pipeline: Pipeline;
+  http: HttpService;
+  metrics: LuxMetrics;
+  readiness: Readiness;
+  /** Drains, commits and closes everything; resolves when done. */
+  stop(): Promise<void>;
+  /** Reloads the reference data from refdata.dir (SIGHUP). */
+  reload(): Promise<void>;
+  /** Resolves when the pipeline ends on its own (a fatal error), with that error. */
+  done: Promise<void>;
+}
+
+/** Ring sizes from the config: slots × batch bytes, trimmed so the ring fits half the memory budget. */
+export function ringSizes(config: LuxConfig): RingSizes {
+  const p = config.pipeline;
+  const sizes: RingSizes = {
+    slots: p.slots,
+    maxMessages: p.batch_max_messages,
+    frameBytes: p.batch_max_bytes,
+    outBytes: p.batch_max_bytes * JSON_PER_FRAME_BYTE,
+  };
+  const budget = p.memory_budget_mb * 1024 * 1024;
+  if (ringBytes(sizes) > budget / 2) {
+    throw new LuxError(
+      'E_CONFIG',
+      `pipeline: ${p.slots} slots of ${p.batch_max_bytes} bytes need ${Math.ceil(ringBytes(sizes) / 1048576)} MB of shared memory, more than half of pipeline.memory_budget_mb (${p.memory_budget_mb}); lower pipeline.slots or pipeline.batch_max_bytes, or raise the budget`,
+    );
+  }
+  return sizes;
+}
+
+export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemon> {
+  const brokers = config.kafka.brokers.join(',');
+  const transactionalId = config.kafka.transactional_id ?? `${config.kafka.group_id}-${os.hostname()}`;
+  const metrics = new LuxMetrics({ rules: config.alarms.rules.map((r) => r.name) });
+  const readiness = new Readiness();
+  const notifier = new SystemdNotifier({ log });
+
+  const refLog = componentLogger(log, 'refdata');
+  const t0 = Date.now();
+  const holder = new SnapshotHolder(buildSnapshot(loadRefTables(config.refdata.dir), { version: 1 }));
+  const reportSnapshot = (s: Snapshot) =>
+    metrics.refdataSnapshot(s.version, { equipment: s.equipmentCount, vendors: s.vendorCount, error_codes: s.errorCodeCount, interventions: s.interventionCount });
+  reportSnapshot(holder.snapshot);
+  refLog.info({ dir: config.refdata.dir, version: 1, equipment: holder.snapshot.equipmentCount, ms: Date.now() - t0 }, 'reference data loaded');
+
+  const created = await ensureTopics(
+    brokers,
+    [
+      { name: config.topics.raw, compacted: false },
+      { name: config.topics.enriched, compacted: false },
+      { name: config.topics.dlq, compacted: false },
+      { name: config.topics.alarms, compacted: false },
+    ],
+    config.kafka.create_topics,
+    config.kafka.topic_partitions,
+  );
+  if (created.length > 0) log.info({ topics: created }, 'topics created');
+
+  const decoderModule = await compileLxe1();
+  const budgetKb = Math.floor((config.pipeline.memory_budget_mb * 1024) / 4);
+  const pipeline = new Pipeline({
+    brokers,
+    groupId: config.kafka.group_id,
+    clientId: config.kafka.client_id,
+    transactionalId,
+    topics: { raw: config.topics.raw, enriched: config.topics.enriched, dlq: config.topics.dlq, alarms: config.topics.alarms },
+    workers: config.pipeline.workers,
+    ring: ringSizes(config),
+    commitIntervalMs: config.pipeline.commit_interval_ms,
+    transactionTimeoutMs: config.kafka.transaction_timeout_ms,
+    drainTimeoutMs: config.pipeline.drain_timeout_ms,
+    consumeTimeoutMs: 10,
+    maxProducerQueue: 200000,
+    // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
+    consumerExtra: { 'queued.max.messages.kbytes': budgetKb, ...config.kafka.extra },
+    producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
+    workerData: { decoder: decoderModule, snapshot: holder.snapshot.buffer },
+    snapshot: () => ({ buffer: holder.snapshot.buffer, version: holder.snapshot.version }),
+    log: componentLogger(log, 'pipeline'),
+  });
+  // The CRC tables live in the shared memory: fill them once, before any worker decodes.
+  new Lxe1Decoder(pipeline.ring.shared.memory, decoderModule).initCrc();
+  metrics.ringSlots.set(config.pipeline.slots);
+  metrics.workers.set(config.pipeline.workers);
+
+  await initLatency();
+  const recorder = new LatencyRecorder(['event_to_commit', 'kafka_to_commit', 'produce_to_commit']);
+  const merger = new LatencyMerger();
+  merger.addRecorder(recorder);
+  const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
+  pipeline.onCommit = (batches: CommittedBatch[], committedAt: number) => {
+    for (const b of batches) {
+      recorder.recordSince('kafka_to_commit', committedAt, b.timestamps);
+      recorder.recordSince('event_to_commit', committedAt, b.eventTimes);
+      recorder.record('produce_to_commit', committedAt - b.drainedAt);
+    }
+  };
+
+  const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: 30000 });
+  log.info({ url: http.url }, 'http endpoint listening');
+
+  await pipeline.start(30000);
+  readiness.producerReady = true;
+
+  // Per second: counters into Prometheus, SLA check, readiness, watchdog-friendly heartbeat.
+  const seen = { frames: 0, records: 0, transactions: 0, aborts: 0, dead: new Map<string, number>() };
+  const tick = setInterval(() => {
+    const c = pipeline.counters;
+    metrics.framesConsumed.inc(c.framesIn - seen.frames);
+    metrics.recordsProduced.inc(c.recordsOut - seen.records);
+    seen.frames = c.framesIn;
+    seen.records = c.recordsOut;
+    for (const [reason, n] of c.deadLettersByReason) {
+      const before = seen.dead.get(reason) ?? 0;
+      if (n > before) metrics.deadLetter(REASON_NAMES.indexOf(reason), n - before);
+      seen.dead.set(reason, n);
+    }
+    if (c.transactions > seen.transactions) metrics.transaction('committed', c.lastTransactionMs / 1000);
+    if (c.aborts > seen.aborts) metrics.transaction('aborted', 0);
+    seen.transactions = c.transactions;
+    seen.aborts = c.aborts;
+    metrics.ringSlotsUsed.set(c.inflight);
+    const assigned = [...pipeline.assignedPartitions];
+    metrics.setAssignedPartitions(assigned);
+    for (const [p, lag] of pipeline.lag()) metrics.setLag(p, lag);
+    readiness.partitionsAssigned = assigned.length > 0;
+    readiness.beat();
+    merger.add(recorder.snapshot());
+    metrics.feedLatency(merger);
+    const verdict = sla.check(merger);
+    metrics.sla(verdict, config.sla.seconds);
+    readiness.slaHeld = !verdict.breached;
+    readiness.slaReason = verdict.reason;
+    if (verdict.transition === 'breach') log.warn({ reason: verdict.reason }, 'latency SLA breached');
+    if (verdict.transition === 'ok') log.info({ reason: verdict.reason }, 'latency SLA held again');
+  }, 1000);
+  tick.unref();
+  const rotate = setInterval(() => merger.rotate(), 10000);
+  rotate.unref();
+
+  await notifier.ready();
+  notifier.startWatchdog(() => Date.now() - readiness.lastBeatMs < 30000);
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      readiness.draining = true;
+      await notifier.stopping();
+      clearInterval(tick);
+      clearInterval(rotate);
+      await pipeline.stop();
+      await http.close();
+      recorder.destroy();
+      merger.destroy();
+    })());
+
+  const reload = async () => {
+    await notifier.reloading();
+    try {
+      const tables = loadRefTables(config.refdata.dir);
+      const s = holder.publish((version) => buildSnapshot(tables, { version }));
+      reportSnapshot(s);
+      refLog.info({ version: s.version, equipment: s.equipmentCount }, 'reference data reloaded');
+    } catch (err) {
+      refLog.error({ err: (err as Error).message }, 'reference data reload failed; the last good version stays in force');
+    }
+    await notifier.ready();
+  };
+
+  return { pipeline, http, metrics, readiness, stop, reload, done: pipeline.done };
+}
