@@ -7,7 +7,7 @@ import { compileLxe1, Lxe1Decoder } from './decode/wasm-decoder.js';
 import { loadRefTables } from './enrich/csv-tables.js';
 import { buildSnapshot, type Snapshot } from './enrich/snapshot.js';
 import { LuxMetrics } from './metrics/registry.js';
-import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency } from './metrics/latency.js';
+import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency, type LatencySpan, type LatencyStats } from './metrics/latency.js';
 import { Readiness, startHttp, type HttpService } from './service/http.js';
 import { SystemdNotifier } from './service/systemd.js';
 import { componentLogger, type Logger } from './service/logger.js';
@@ -47,6 +47,8 @@ export interface Daemon {
   reload(): Promise<void>;
   /** Resolves when the pipeline ends on its own (a fatal error), with that error. */
   done: Promise<void>;
+  /** Latency of one span over the sliding window (includes what was committed in the last second). */
+  latency(span: LatencySpan): LatencyStats;
 }
 
 /** Ring sizes from the config: slots × batch bytes, trimmed so the ring fits half the memory budget. */
@@ -207,5 +209,9 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     await notifier.ready();
   };
 
-  return { pipeline, http, metrics, readiness, stop, reload, done: pipeline.done };
+  const latency = (span: LatencySpan) => {
+    if (stopped === undefined) merger.add(recorder.snapshot());
+    return merger.stats(span);
+  };
+  return { pipeline, http, metrics, readiness, stop, reload, latency, done: pipeline.done };
 }

@@ -50,6 +50,8 @@ export class PipelineCounters {
   readonly deadLettersByReason = new Map<string, number>();
   transactions = 0;
   aborts = 0;
+  /** alarms written to the alarm topic */
+  alarms = 0;
   lastTransactionMs = 0;
   decodeNs = 0;
   enrichNs = 0;

@@ -1,0 +1,164 @@
+// `lux demo` (what `npm start` runs): the main job on the embedded default — local broker, sample reference data, generator at the seed system's peak, the daemon, live progress, a summary.
+import fs from 'node:fs';
+import path from 'node:path';
+import Kafka from 'node-rdkafka';
+import { parseOptions, nonNegative, positiveInt } from './args.js';
+import { startBroker } from '../kafka-local/broker.js';
+import { parseConfig } from '../config/load.js';
+import { createLogger } from '../service/logger.js';
+import { startDaemon } from '../daemon.js';
+import { runGenerator, type GenSummary } from './gen.js';
+import { ROOT, STATE_DIR } from '../paths.js';
+import type { LatencyStats } from '../metrics/latency.js';
+
+const USAGE = 'usage: lux demo [--duration SECONDS] [--rate RECORDS_PER_S] [--partitions N] [--workers N]';
+const TOPIC_PREFIX = 'lux.demo.';
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const opts = parseOptions('demo', argv, {
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    partitions: { type: 'string' },
+    workers: { type: 'string' },
+  });
+  if (opts.help) {
+    process.stdout.write(
+      `${USAGE}\n\nStarts the local broker, creates fresh demo topics, loads examples/refdata, generates LXE1 traffic at\n--rate records/s (default 40000, the seed system's peak) and runs the daemon on it, printing progress every second,\nuntil Ctrl-C or --duration (default: until Ctrl-C), then a summary.\n`,
+    );
+    return 0;
+  }
+  const durationS = nonNegative('demo', 'duration', opts.duration, 0);
+  const rate = positiveInt('demo', 'rate', opts.rate, 40000);
+  const partitions = positiveInt('demo', 'partitions', opts.partitions, 3);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  say('lux demo: starting the local Kafka broker (the first run assembles it with Maven)…');
+  const brokers = await startBroker();
+  const run = Date.now().toString(36);
+  const topics = { raw: `${TOPIC_PREFIX}${run}.raw`, enriched: `${TOPIC_PREFIX}${run}.enriched`, dlq: `${TOPIC_PREFIX}${run}.dlq`, alarms: `${TOPIC_PREFIX}${run}.alarms` };
+  await recreateDemoTopics(brokers, Object.values(topics), partitions);
+
+  const dir = path.join(STATE_DIR, 'demo');
+  fs.mkdirSync(dir, { recursive: true });
+  const configText = [
+    'kafka:',
+    `  brokers: "${brokers}"`,
+    `  group_id: lux-demo-${run}`,
+    `  transactional_id: lux-demo-${run}`,
+    'topics:',
+    ...Object.entries(topics).map(([k, v]) => `  ${k}: ${v}`),
+    `  refdata: ${TOPIC_PREFIX}${run}.refdata`,
+    'refdata:',
+    `  dir: ${path.join(ROOT, 'examples', 'refdata')}`,
+    'alarms:',
+    '  rules:',
+    '    - { name: failures_1m, window_ms: 60000, slide_ms: 10000, threshold: 40, clear_below: 10, lateness_ms: 2000 }',
+    ...(opts.workers === undefined ? [] : ['pipeline:', `  workers: ${positiveInt('demo', 'workers', opts.workers, 1)}`]),
+    'http:',
+    '  port: 0',
+    'log:',
+    '  level: warn',
+    '',
+  ].join('\n');
+  const configFile = path.join(dir, 'lux.yaml');
+  fs.writeFileSync(configFile, configText);
+  const config = parseConfig(configText, configFile);
+  const daemon = await startDaemon(config, createLogger(config.log.level));
+  say(`lux demo: daemon running (config ${path.relative(process.cwd(), configFile)}, metrics ${daemon.http.url}/metrics)`);
+  say(`lux demo: generating ${rate} records/s into ${topics.raw}; Ctrl-C to stop${durationS > 0 ? ` (or after ${durationS} s)` : ''}`);
+
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = durationS > 0 ? setTimeout(() => stop.abort(), durationS * 1000) : undefined;
+
+  const started = Date.now();
+  const generating = runGenerator({ brokers, topic: topics.raw, rate, quiet: true, traffic: { burstEveryMs: 20000 } }, stop.signal);
+  let last = { t: started, records: 0 };
+  let peak = 0;
+  const progress = setInterval(() => {
+    const c = daemon.pipeline.counters;
+    const now = Date.now();
+    const perS = ((c.recordsOut - last.records) * 1000) / Math.max(1, now - last.t);
+    peak = Math.max(peak, perS);
+    last = { t: now, records: c.recordsOut };
+    const lag = [...daemon.pipeline.lag().values()].reduce((a, b) => a + b, 0);
+    const lat = latency(daemon.latency('kafka_to_commit'));
+    say(
+      `${fmtSeconds(now - started)}  ${fmt(perS)} records/s  lag ${fmt(lag)}  latency p50 ${lat.p50} p99 ${lat.p99}  records ${fmt(c.recordsOut)}  dead letters ${fmt(c.deadLetters)}  alarms ${fmt(c.alarms)}`,
+    );
+  }, 1000);
+
+  let gen: GenSummary | undefined;
+  let genError: unknown;
+  try {
+    gen = await generating;
+  } catch (err) {
+    genError = err;
+  }
+  // Let the daemon catch up with what was generated, then drain and commit.
+  const deadline = Date.now() + 15000;
+  while (gen !== undefined && daemon.pipeline.counters.recordsOut < gen.records && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  clearInterval(progress);
+  clearTimeout(timer);
+  const lat = latency(daemon.latency('kafka_to_commit'));
+  await daemon.stop();
+
+  const c = daemon.pipeline.counters;
+  const secs = (Date.now() - started) / 1000;
+  say('');
+  say('lux demo summary');
+  say(`  ran               ${secs.toFixed(1)} s`);
+  if (gen !== undefined) say(`  generated         ${fmt(gen.frames)} frames, ${fmt(gen.records)} good records, ${fmt(gen.badFrames)} bad frames`);
+  say(`  enriched          ${fmt(c.recordsOut)} records, exactly once, into ${topics.enriched} (peak ${fmt(peak)} records/s)`);
+  say(`  dead letters      ${fmt(c.deadLetters)} frames into ${topics.dlq}${deadLetterBreakdown(c.deadLettersByReason)}`);
+  say(`  alarms            ${fmt(c.alarms)} into ${topics.alarms}`);
+  say(`  transactions      ${fmt(c.transactions)} committed, ${fmt(c.aborts)} aborted`);
+  say(`  latency (produce → committed)  p50 ${lat.p50}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}   SLA 60 s`);
+  if (genError !== undefined) {
+    process.stderr.write(`lux demo: the generator failed: ${(genError as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Deletes the topics of earlier demo runs (they only fill the local broker) and creates this run's. */
+async function recreateDemoTopics(brokers: string, names: string[], partitions: number): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers, 'client.id': 'lux-demo' });
+  const probe = new Kafka.Producer({ 'metadata.broker.list': brokers });
+  try {
+    await new Promise<void>((resolve, reject) => probe.connect({ timeout: 10000 }, (err) => (err ? reject(err) : resolve())));
+    const md = await new Promise<Kafka.Metadata>((resolve, reject) => probe.getMetadata({ timeout: 10000 }, (err, d) => (err ? reject(err) : resolve(d))));
+    for (const t of md.topics.filter((x) => x.name.startsWith(TOPIC_PREFIX))) {
+      await new Promise<void>((resolve) => admin.deleteTopic(t.name, 10000, () => resolve()));
+    }
+    for (const name of names) {
+      await new Promise<void>((resolve, reject) =>
+        admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: 1 }, 15000, (err) => (err ? reject(err) : resolve())),
+      );
+    }
+  } finally {
+    admin.disconnect();
+    await new Promise<void>((resolve) => probe.disconnect(() => resolve()));
+  }
+}
+
+function latency(s: LatencyStats | undefined): { p50: string; p99: string; p999: string; max: string } {
+  const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 1000)} ms`);
+  if (s === undefined || s.windowCount === 0) return { p50: '–', p99: '–', p999: '–', max: '–' };
+  return { p50: ms(s.quantiles.get(50)), p99: ms(s.quantiles.get(99)), p999: ms(s.quantiles.get(99.9)), max: ms(s.maxSeconds) };
+}
+
+function deadLetterBreakdown(byReason: ReadonlyMap<string, number>): string {
+  if (byReason.size === 0) return '';
+  return ` (${[...byReason].map(([r, n]) => `${r} ${n}`).join(', ')})`;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function fmtSeconds(ms: number): string {
+  return `${String(Math.floor(ms / 1000)).padStart(4)} s`;
+}
