@@ -105,6 +105,8 @@ export class Pipeline {
   private batchSize = 64;
   private loopDone: Promise<void> | undefined;
   private loopEnded = false;
+  /** the commit in flight, if any: nothing is produced until it settles */
+  private committing: Promise<void> | undefined;
   private readonly keyCache = new Map<number, string>();
   /** called after each commit with the batches it made visible */
   onCommit: ((batches: CommittedBatch[], committedAt: number) => void) | undefined;
@@ -205,8 +207,9 @@ export class Pipeline {
 
   private async loop(): Promise<void> {
     const { commitIntervalMs } = this.options;
-    while (!this.stopping || this.inflight.length > 0) {
+    while (!this.stopping || this.inflight.length > 0 || this.committing !== undefined) {
       if (this.quiesceWaiters.length > 0) {
+        if (this.committing !== undefined) await this.committing;
         await this.drainAll();
         await this.commit();
         const waiters = this.quiesceWaiters;
@@ -218,17 +221,25 @@ export class Pipeline {
       if (!this.stopping && this.freeSlots.length > 0 && !this.backpressured()) {
         consumed = await this.consumeAndDispatch();
       }
-      // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
-      const mustWait = this.inflight.length > 0 && (consumed === 0 || this.freeSlots.length === 0);
-      await this.drainReady(mustWait);
-      if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
-        await this.commit();
+      const idle = consumed === 0 || this.freeSlots.length === 0;
+      if (this.committing !== undefined) {
+        // Workers keep decoding while the commit is in flight; produce resumes once the next transaction can open.
+        if (idle) await this.committing;
+      } else {
+        // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
+        await this.drainReady(this.inflight.length > 0 && idle);
+        if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
+          this.committing = this.commit().finally(() => {
+            this.committing = undefined;
+          });
+        }
       }
       this.updatePause();
       if (consumed === 0 && this.inflight.length === 0 && !this.stopping) {
         this.sink.poll();
       }
     }
+    if (this.committing !== undefined) await this.committing;
     await this.commit();
     this.loopEnded = true;
     for (const w of this.quiesceWaiters.splice(0)) w();
@@ -307,6 +318,7 @@ export class Pipeline {
 
   /** Produces the completed head batches in order; with `wait`, waits for the head to complete first. */
   private async drainReady(wait: boolean): Promise<void> {
+    if (this.committing !== undefined) await this.committing;
     while (this.inflight.length > 0) {
       const head = this.inflight[0];
       const settled = await settledOrNot(head.promise, wait);
