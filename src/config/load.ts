@@ -9,7 +9,13 @@ export type { LuxConfig, AlarmRuleConfig } from './schema.js';
 export { DEFAULTS, LIMITS } from './schema.js';
 
 /** LUX_* variables that are not configuration keys (read elsewhere) and so are not reported as unknown. */
-export const NON_CONFIG_ENV: readonly string[] = ['LUX_STATE_DIR'];
+export const NON_CONFIG_ENV: readonly string[] = [
+  'LUX_STATE_DIR',
+  // the local development broker (src/kafka-local/broker.ts)
+  'LUX_KAFKA_HOME',
+  'LUX_KAFKA_PORT',
+  'LUX_KAFKA_CONTROLLER_PORT',
+];
 
 /** Prefix of the variables that set one librdkafka property: LUX_KAFKA_EXTRA_SECURITY_PROTOCOL → kafka.extra["security.protocol"]. */
 const EXTRA_PREFIX = 'LUX_KAFKA_EXTRA_';
