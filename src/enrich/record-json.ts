@@ -33,20 +33,24 @@ import {
 import { ratName, resultName, typeName } from '../decode/codes.js';
 import type { RefTables } from './csv-tables.js';
 import {
+  EQ_DELETED,
+  EQ_FLAGS,
   EQ_MODEL,
   EQ_NAME,
   EQ_REGION,
   EQ_SITE,
   EQ_VENDOR,
-  EQ_VENDOR_NAME,
   EQ_WORDS,
+  ERR_DELETED,
   ERR_JSON,
   ERR_WORDS,
   IV_JSON,
   IV_WORDS,
   NO_VENDOR,
-  type Snapshot,
+  NULL_STRING,
+  Snapshot,
 } from './snapshot.js';
+import { Reference } from './reference.js';
 
 const latin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -110,15 +114,14 @@ export const RECORD_JSON_FIXED_BYTES = 768;
 /** apn and vendor_detail are TLV values: at most 255 bytes, each at most 6 bytes once escaped. */
 const MAX_TEXT_ESCAPED = 255 * 6;
 
-/** Output bytes that always suffice for one record enriched against `snapshot` (no trailing newline). */
-export function recordJsonCapacity(snapshot: Snapshot): number {
-  return (
-    RECORD_JSON_FIXED_BYTES +
-    2 * MAX_TEXT_ESCAPED +
-    snapshot.maxEquipmentJson +
-    snapshot.maxCauseJson +
-    snapshot.maxMaintenanceJson
-  );
+/** Output bytes that always suffice for one record enriched against `reference` (no trailing newline). */
+export function recordJsonCapacity(reference: Snapshot | Reference): number {
+  const r = asReference(reference);
+  return RECORD_JSON_FIXED_BYTES + 2 * MAX_TEXT_ESCAPED + r.maxEquipmentJson + r.maxCauseJson + r.maxMaintenanceJson;
+}
+
+function asReference(reference: Snapshot | Reference): Reference {
+  return reference instanceof Snapshot ? new Reference(reference) : reference;
 }
 
 function copy(out: Uint8Array, pos: number, src: Uint8Array): number {
@@ -239,33 +242,41 @@ function writeEscaped(out: Uint8Array, pos: number, src: Uint8Array, start: numb
 /**
  * Serializes decoded records from one shared memory. Bind it to the memory's buffer (again after the memory grows),
  * then call `write` per record. Swap reference data between batches with `use`.
+ *
+ * Lookups go to the overlay first (a row there, tombstone included, hides the base's); the equipment's vendor name is
+ * read at write time from the vendor table of the overlay (complete) or else the base, so a vendor rename shows on every
+ * equipment of that vendor without touching the equipment rows.
  */
 export class RecordJsonWriter {
-  private snap: Snapshot;
-  private ref: Uint8Array;
-  private refU32: Uint32Array;
+  private reference!: Reference;
+  private base!: Snapshot;
+  private overlay: Snapshot | null = null;
+  /** where vendor names are read: the overlay when there is one */
+  private names!: Snapshot;
+  private maxRefJson = 0;
   private mem8: Uint8Array = new Uint8Array(0);
   private mem32: Uint32Array = new Uint32Array(0);
   private memI32: Int32Array = new Int32Array(0);
   private memF64: Float64Array = new Float64Array(0);
 
-  constructor(snapshot: Snapshot, memory?: ArrayBufferLike) {
-    this.snap = snapshot;
-    this.ref = snapshot.bytes;
-    this.refU32 = snapshot.u32;
+  constructor(reference: Snapshot | Reference, memory?: ArrayBufferLike) {
+    this.use(reference);
     if (memory !== undefined) this.bind(memory);
   }
 
-  /** The snapshot records are enriched against. */
-  get snapshot(): Snapshot {
-    return this.snap;
+  /** The reference data records are enriched against (a bare snapshot is wrapped as a base without overlay). */
+  get snapshot(): Reference {
+    return this.reference;
   }
 
-  /** Switches to another snapshot (a live reference-data update); call between records, not during one. */
-  use(snapshot: Snapshot): void {
-    this.snap = snapshot;
-    this.ref = snapshot.bytes;
-    this.refU32 = snapshot.u32;
+  /** Switches to another version (a live reference-data update: `openReference`); call between batches, not during one. */
+  use(reference: Snapshot | Reference): void {
+    const r = asReference(reference);
+    this.reference = r;
+    this.base = r.base;
+    this.overlay = r.overlay;
+    this.names = r.overlay ?? r.base;
+    this.maxRefJson = r.maxEquipmentJson + r.maxCauseJson + r.maxMaintenanceJson;
   }
 
   /** (Re)creates the views over the decoder's memory. */
@@ -283,8 +294,8 @@ export class RecordJsonWriter {
   write(recPtr: number, out: Uint8Array, pos: number): number {
     const m32 = this.mem32;
     const m8 = this.mem8;
-    const snap = this.snap;
-    const r32 = this.refU32;
+    const base = this.base;
+    const ov = this.overlay;
     const w = recPtr >>> 2;
     const codes = m32[w + R_CODES];
     const flags = codes >>> 24;
@@ -295,24 +306,45 @@ export class RecordJsonWriter {
     const apnLen = flags & F_APN ? m32[w + R_APN_LEN] : 0;
     const vdLen = flags & F_VENDOR_DETAIL ? m32[w + R_VD_LEN] : 0;
 
-    const eqRow = snap.equipmentRow(equipmentId);
+    // equipment: an overlay row (or tombstone) hides the base's
+    let eqSnap = base;
+    let eqRow = -1;
+    if (ov !== null) {
+      eqRow = ov.equipmentRow(equipmentId);
+      if (eqRow >= 0) {
+        eqSnap = ov;
+        if (ov.u32[ov.eqBase + eqRow * EQ_WORDS + EQ_FLAGS] & EQ_DELETED) eqRow = -2;
+      }
+    }
+    if (eqRow === -1) eqRow = base.equipmentRow(equipmentId);
+    let errSnap = base;
     let errRow = -1;
     let eqWord = 0;
+    let vendor = NO_VENDOR;
     if (eqRow >= 0) {
-      eqWord = snap.eqBase + eqRow * EQ_WORDS;
-      const vendor = r32[eqWord + EQ_VENDOR];
+      eqWord = eqSnap.eqBase + eqRow * EQ_WORDS;
+      vendor = eqSnap.u32[eqWord + EQ_VENDOR];
       // cause_code 0 means "no error code" (SPEC section 1), so it never names a cause
-      if (causeCode !== 0 && vendor !== NO_VENDOR) errRow = snap.errorCodeRow(vendor, causeCode);
+      if (causeCode !== 0 && vendor !== NO_VENDOR) {
+        if (ov !== null) {
+          errRow = ov.errorCodeRow(vendor, causeCode);
+          if (errRow >= 0) {
+            errSnap = ov;
+            if (ov.u32[ov.errBase + errRow * ERR_WORDS + ERR_JSON] === ERR_DELETED) errRow = -2;
+          }
+        }
+        if (errRow === -1) errRow = base.errorCodeRow(vendor, causeCode);
+      }
     }
-    const ivRow = snap.interventionCount === 0 ? -1 : snap.interventionAt(equipmentId, timeMs);
+    let ivSnap = base;
+    let ivRow = -2;
+    if (ov !== null) {
+      ivRow = ov.interventionLookup(equipmentId, timeMs);
+      if (ivRow !== -2) ivSnap = ov;
+    }
+    if (ivRow === -2) ivRow = base.interventionCount === 0 ? -1 : base.interventionAt(equipmentId, timeMs);
 
-    const bound =
-      RECORD_JSON_FIXED_BYTES +
-      6 * (apnLen + vdLen) +
-      snap.maxEquipmentJson +
-      snap.maxCauseJson +
-      snap.maxMaintenanceJson;
-    if (pos + bound > out.length) return -1;
+    if (pos + RECORD_JSON_FIXED_BYTES + 6 * (apnLen + vdLen) + this.maxRefJson > out.length) return -1;
 
     let p = copy(out, pos, K_EVENT_TIME);
     p = writeIsoTime(out, p, timeMs);
@@ -380,38 +412,41 @@ export class RecordJsonWriter {
     }
     p = copy(out, p, K_EQUIPMENT);
     if (eqRow >= 0) {
+      const e32 = eqSnap.u32;
       p = copy(out, p, K_EQ_NAME);
-      p = this.literal(out, p, r32[eqWord + EQ_NAME]);
+      p = literal(out, p, eqSnap, e32[eqWord + EQ_NAME]);
       p = copy(out, p, K_EQ_MODEL);
-      p = this.literal(out, p, r32[eqWord + EQ_MODEL]);
+      p = literal(out, p, eqSnap, e32[eqWord + EQ_MODEL]);
       p = copy(out, p, K_EQ_VENDOR);
-      p = this.literal(out, p, r32[eqWord + EQ_VENDOR_NAME]);
+      const names = this.names;
+      p = literal(out, p, names, vendor === NO_VENDOR ? NULL_STRING : names.vendorNameId(vendor));
       p = copy(out, p, K_EQ_SITE);
-      p = this.literal(out, p, r32[eqWord + EQ_SITE]);
+      p = literal(out, p, eqSnap, e32[eqWord + EQ_SITE]);
       p = copy(out, p, K_EQ_REGION);
-      p = this.literal(out, p, r32[eqWord + EQ_REGION]);
+      p = literal(out, p, eqSnap, e32[eqWord + EQ_REGION]);
       out[p++] = 0x7d;
     } else {
       p = copy(out, p, NULL);
     }
     p = copy(out, p, K_CAUSE);
-    p = errRow >= 0 ? this.literal(out, p, r32[snap.errBase + errRow * ERR_WORDS + ERR_JSON]) : copy(out, p, NULL);
+    p = errRow >= 0 ? literal(out, p, errSnap, errSnap.u32[errSnap.errBase + errRow * ERR_WORDS + ERR_JSON]) : copy(out, p, NULL);
     p = copy(out, p, K_MAINTENANCE);
-    p = ivRow >= 0 ? this.literal(out, p, r32[snap.ivBase + ivRow * IV_WORDS + IV_JSON]) : copy(out, p, NULL);
+    p = ivRow >= 0 ? literal(out, p, ivSnap, ivSnap.u32[ivSnap.ivBase + ivRow * IV_WORDS + IV_JSON]) : copy(out, p, NULL);
     out[p++] = 0x7d;
     return p;
   }
+}
 
-  private literal(out: Uint8Array, pos: number, id: number): number {
-    const r32 = this.refU32;
-    const base = this.snap.strBase + id;
-    const poolBase = this.snap.poolBase;
-    const start = poolBase + r32[base];
-    const end = poolBase + r32[base + 1];
-    const ref = this.ref;
-    for (let i = start; i < end; i++) out[pos++] = ref[i];
-    return pos;
-  }
+/** Copies a snapshot's pre-escaped JSON literal. */
+function literal(out: Uint8Array, pos: number, snap: Snapshot, id: number): number {
+  const r32 = snap.u32;
+  const at = snap.strBase + id;
+  const poolBase = snap.poolBase;
+  const start = poolBase + r32[at];
+  const end = poolBase + r32[at + 1];
+  const ref = snap.bytes;
+  for (let i = start; i < end; i++) out[pos++] = ref[i];
+  return pos;
 }
 
 // ── Reference implementation: a plain object through JSON.stringify, looked up in plain Maps built from the rows.

@@ -2,7 +2,7 @@
 //
 // Layout (all offsets computed from the header counts by `layoutOf`, sections 8-byte aligned):
 //   header        HEADER_WORDS u32
-//   equipment     EQ_WORDS u32 per row: id, string ids of name/model/vendor name/site/region, vendor index
+//   equipment     EQ_WORDS u32 per row: id, string ids of name/model/vendor name/site/region, vendor index, flags
 //   equipment ix  open addressing, 2 u32 per slot: key (equipment_id), row + 1 (0 = empty slot)
 //   vendors       2 u32 per vendor index: string id of vendor_id, string id of name
 //   error codes   2 u32 per row: key (vendor index << 16 | cause_code), string id of the whole `cause` JSON object
@@ -13,12 +13,19 @@
 //   strings       u32 start offsets (count + 1) into the pool; string id 0 is the literal `null`
 //   pool          UTF-8 bytes of pre-escaped JSON literals (quotes included), each distinct literal stored once
 // Strings are JSON literals so the serializer copies bytes and never escapes reference data per record.
+//
+// The same layout serves as an OVERLAY (live updates, refdata-state.ts): a small snapshot holding only the rows changed
+// since its base, consulted first. An overlay's equipment rows may be tombstones (EQ_FLAGS & EQ_DELETED), its error
+// codes may be tombstones (ERR_JSON = ERR_DELETED), its intervention index owns whole per-equipment lists (an empty list
+// is a slot with count 0), and its vendor table is complete. Vendor indexes are shared by a base and its overlays:
+// both are built from the same append-only `vendorOrder`, so a base equipment row's vendor index names the same vendor
+// in the overlay (whose vendor table then gives the current name: the writer resolves vendor names at write time).
 import { loadRefTables, type RefTables } from './csv-tables.js';
 import { LuxError } from '../errors.js';
 
 const MAGIC = 0x3153584c; // "LXS1"
-const LAYOUT_VERSION = 1;
-export const HEADER_WORDS = 16;
+const LAYOUT_VERSION = 2;
+export const HEADER_WORDS = 20;
 const H_MAGIC = 0;
 const H_LAYOUT = 1;
 const H_VERSION = 2;
@@ -34,6 +41,10 @@ const H_POOL_BYTES = 11;
 const H_MAX_EQ_JSON = 12;
 const H_MAX_CAUSE_JSON = 13;
 const H_MAX_MAINT_JSON = 14;
+const H_FLAGS = 15;
+const H_MAX_VENDOR_JSON = 16;
+const H_MAX_EQ_FIELDS_JSON = 17;
+const FLAG_OVERLAY = 1;
 
 export const EQ_WORDS = 8;
 export const EQ_ID = 0;
@@ -45,9 +56,14 @@ export const EQ_REGION = 5;
 /** vendor index (interned vendor_id), or NO_VENDOR when the equipment has no vendor_id */
 export const EQ_VENDOR = 6;
 export const NO_VENDOR = 0xffffffff;
+/** Row flags (overlays only): EQ_DELETED marks a tombstone, an equipment deleted since the base. */
+export const EQ_FLAGS = 7;
+export const EQ_DELETED = 1;
 export const ERR_WORDS = 2;
 export const ERR_KEY = 0;
 export const ERR_JSON = 1;
+/** ERR_JSON of an error-code tombstone in an overlay. */
+export const ERR_DELETED = 0xffffffff;
 export const IV_WORDS = 2;
 export const IV_EQUIPMENT = 0;
 export const IV_JSON = 1;
@@ -185,17 +201,47 @@ class LiteralPool {
   }
 }
 
+/** What makes a snapshot an overlay: the tombstones and the equipment whose whole intervention list it owns. */
+export interface OverlayContent {
+  /** equipment deleted since the base */
+  readonly deletedEquipment: readonly number[];
+  /** error codes deleted since the base */
+  readonly deletedErrorCodes: readonly { readonly vendorId: string; readonly causeCode: number }[];
+  /** equipment whose interventions changed: the overlay's list for them (possibly empty) replaces the base's */
+  readonly interventionEquipment: readonly number[];
+}
+
 export interface SnapshotOptions {
   /** Version number carried by the snapshot (incremented by live updates); default 1. */
   readonly version?: number;
+  /** vendor_id values whose indexes are fixed first, in this order (a base's order, shared with its overlays) */
+  readonly vendorOrder?: readonly string[];
+  /** set: build an overlay (tables hold the changed rows only; the vendor table must be complete) */
+  readonly overlay?: OverlayContent;
 }
+
+/** Rows handled between two yields of `buildSnapshotSteps` (a few milliseconds of work). */
+const STEP_ROWS = 8192;
 
 /**
  * Compiles plain row arrays (from CSV or from Kafka updates) into a snapshot. Within one table a later row with the same
  * key replaces an earlier one (upsert order), so a table kept as a Map of live rows can be passed as its values.
  */
 export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}): Snapshot {
+  const steps = buildSnapshotSteps(tables, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * `buildSnapshot` in slices: yields every few thousand rows so a thread building a large base can still serve other
+ * messages (live updates) in between. The rows must not change while the build runs.
+ */
+export function* buildSnapshotSteps(tables: RefTables, options: SnapshotOptions = {}): Generator<void, Snapshot, void> {
   const version = options.version ?? 1;
+  const overlay = options.overlay;
   const pool = new LiteralPool();
 
   // vendors: every vendor_id mentioned anywhere gets an index; names come from vendors.csv only
@@ -213,34 +259,37 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
     }
     return v;
   };
+  for (const id of options.vendorOrder ?? []) internVendor(id);
   for (const v of tables.vendors) vendorNames[internVendor(v.vendorId)] = pool.string(v.name);
 
   // equipment: de-duplicate (last wins) through a temporary hash on the id
   const eqIn = tables.equipment;
-  const eqCap = capacityFor(eqIn.length);
+  const eqDeleted = overlay?.deletedEquipment ?? [];
+  const eqAll = eqIn.length + eqDeleted.length;
+  const eqCap = capacityFor(eqAll);
   const eqShift = shiftFor(eqCap);
   const eqHash = new Uint32Array(eqCap * 2);
-  const eqRows = new Uint32Array(eqIn.length * EQ_WORDS);
+  const eqRows = new Uint32Array(eqAll * EQ_WORDS);
   let eqCount = 0;
-  let maxEqJson = 4;
-  for (let i = 0; i < eqIn.length; i++) {
-    const e = eqIn[i];
-    let s = slotOf(e.equipmentId, eqShift);
-    let row = -1;
+  let maxEqFields = 0;
+  const eqSlot = (equipmentId: number): number => {
+    let s = slotOf(equipmentId, eqShift);
     for (;;) {
       const v = eqHash[s * 2 + 1];
       if (v === 0) {
-        row = eqCount++;
-        eqHash[s * 2] = e.equipmentId;
+        const row = eqCount++;
+        eqHash[s * 2] = equipmentId;
         eqHash[s * 2 + 1] = row + 1;
-        break;
+        return row;
       }
-      if (eqHash[s * 2] === e.equipmentId) {
-        row = v - 1;
-        break;
-      }
+      if (eqHash[s * 2] === equipmentId) return v - 1;
       s = (s + 1) & (eqCap - 1);
     }
+  };
+  for (let i = 0; i < eqIn.length; i++) {
+    if ((i & (STEP_ROWS - 1)) === STEP_ROWS - 1) yield;
+    const e = eqIn[i];
+    const row = eqSlot(e.equipmentId);
     const vendor = e.vendorId === null ? NO_VENDOR : internVendor(e.vendorId);
     const w = row * EQ_WORDS;
     eqRows[w + EQ_ID] = e.equipmentId;
@@ -249,30 +298,40 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
     eqRows[w + EQ_SITE] = pool.string(e.site);
     eqRows[w + EQ_REGION] = pool.string(e.region);
     eqRows[w + EQ_VENDOR] = vendor;
+    eqRows[w + EQ_FLAGS] = 0;
+  }
+  // tombstones: all strings null, flagged; lookups treat them as absent and do not fall through to the base
+  for (const id of eqDeleted) {
+    const w = eqSlot(id) * EQ_WORDS;
+    eqRows[w + EQ_ID] = id;
+    eqRows[w + EQ_VENDOR] = NO_VENDOR;
+    eqRows[w + EQ_FLAGS] = EQ_DELETED;
   }
   // vendor names are resolved after all vendors are known (equipment may come before vendors in update order)
   for (let row = 0; row < eqCount; row++) {
+    if ((row & (STEP_ROWS - 1)) === STEP_ROWS - 1) yield;
     const w = row * EQ_WORDS;
     const vendor = eqRows[w + EQ_VENDOR];
     eqRows[w + EQ_VENDOR_NAME] = vendor === NO_VENDOR ? NULL_STRING : vendorNames[vendor];
     const len =
-      EQUIPMENT_JSON_FRAME +
       pool.length(eqRows[w + EQ_NAME]) +
       pool.length(eqRows[w + EQ_MODEL]) +
-      pool.length(eqRows[w + EQ_VENDOR_NAME]) +
       pool.length(eqRows[w + EQ_SITE]) +
       pool.length(eqRows[w + EQ_REGION]);
-    if (len > maxEqJson) maxEqJson = len;
+    if (len > maxEqFields) maxEqFields = len;
   }
 
   // error codes keyed by (vendor index, cause_code); the `cause` object is pre-rendered whole
   const errKeys = new Map<number, number>();
+  let k = 0;
   for (const c of tables.errorCodes) {
+    if ((++k & (STEP_ROWS - 1)) === 0) yield;
     const key = ((internVendor(c.vendorId) << 16) | c.causeCode) >>> 0;
     errKeys.set(key, pool.literal(JSON.stringify({ label: c.label, severity: c.severity, category: c.category })));
   }
+  for (const c of overlay?.deletedErrorCodes ?? []) errKeys.set(((internVendor(c.vendorId) << 16) | c.causeCode) >>> 0, ERR_DELETED);
   let maxCauseJson = 4;
-  for (const id of errKeys.values()) maxCauseJson = Math.max(maxCauseJson, pool.length(id));
+  for (const id of errKeys.values()) if (id !== ERR_DELETED) maxCauseJson = Math.max(maxCauseJson, pool.length(id));
 
   // interventions sorted by (equipment, start, input order); the `maintenance` object is pre-rendered whole
   const ivIn = tables.interventions;
@@ -285,9 +344,15 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
   let maxMaintJson = 4;
   for (const id of ivJson) maxMaintJson = Math.max(maxMaintJson, pool.length(id));
   let ivEquipment = 0;
+  const ivListed = new Set<number>();
   for (let k = 0; k < ivOrder.length; k++) {
     if (k === 0 || ivIn[ivOrder[k]].equipmentId !== ivIn[ivOrder[k - 1]].equipmentId) ivEquipment++;
+    if (overlay !== undefined) ivListed.add(ivIn[ivOrder[k]].equipmentId);
   }
+  // an overlay owns these equipment's lists; those now empty get a slot with no rows
+  const ivEmpty = (overlay?.interventionEquipment ?? []).filter((id) => !ivListed.has(id));
+  let maxVendorJson = 4;
+  for (const id of vendorNames) maxVendorJson = Math.max(maxVendorJson, pool.length(id));
 
   const counts: Counts = {
     eq: eqCount,
@@ -296,7 +361,7 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
     err: errKeys.size,
     errCap: capacityFor(errKeys.size),
     iv: ivOrder.length,
-    ivCap: capacityFor(ivEquipment),
+    ivCap: capacityFor(ivEquipment + ivEmpty.length),
     strings: 0,
     poolBytes: 0,
   };
@@ -321,7 +386,10 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
   u32[H_IV_CAP] = counts.ivCap;
   u32[H_STR_COUNT] = counts.strings;
   u32[H_POOL_BYTES] = counts.poolBytes;
-  u32[H_MAX_EQ_JSON] = maxEqJson;
+  u32[H_MAX_EQ_JSON] = EQUIPMENT_JSON_FRAME + maxEqFields + maxVendorJson;
+  u32[H_MAX_EQ_FIELDS_JSON] = EQUIPMENT_JSON_FRAME + maxEqFields;
+  u32[H_MAX_VENDOR_JSON] = maxVendorJson;
+  u32[H_FLAGS] = overlay === undefined ? 0 : FLAG_OVERLAY;
   u32[H_MAX_CAUSE_JSON] = maxCauseJson;
   u32[H_MAX_MAINT_JSON] = maxMaintJson;
 
@@ -361,6 +429,12 @@ export function buildSnapshot(tables: RefTables, options: SnapshotOptions = {}):
     }
     u32[slot + 2]++;
   }
+  for (const id of ivEmpty) {
+    let s = slotOf(id, ivShift);
+    while (u32[l.ivHash / 4 + s * 4 + 1] !== 0) s = (s + 1) & (counts.ivCap - 1);
+    u32[l.ivHash / 4 + s * 4] = id;
+    u32[l.ivHash / 4 + s * 4 + 1] = ivOrder.length + 1;
+  }
 
   u32.set(pool.starts.subarray(0, counts.strings + 1), l.strStart / 4);
   u8.set(pool.bytes.subarray(0, counts.poolBytes), l.pool);
@@ -398,6 +472,11 @@ export class Snapshot {
   readonly maxEquipmentJson: number;
   readonly maxCauseJson: number;
   readonly maxMaintenanceJson: number;
+  /** Largest `equipment` value without its vendor literal, and largest vendor-name literal (vendor names resolved at write time). */
+  readonly maxEquipmentFieldsJson: number;
+  readonly maxVendorJson: number;
+  /** An overlay of live changes (tombstones possible), not a whole base. */
+  readonly isOverlay: boolean;
   /** u32 word index of equipment row 0 */
   readonly eqBase: number;
   readonly vendorBase: number;
@@ -452,6 +531,9 @@ export class Snapshot {
     this.maxEquipmentJson = u32[H_MAX_EQ_JSON];
     this.maxCauseJson = u32[H_MAX_CAUSE_JSON];
     this.maxMaintenanceJson = u32[H_MAX_MAINT_JSON];
+    this.maxEquipmentFieldsJson = u32[H_MAX_EQ_FIELDS_JSON];
+    this.maxVendorJson = u32[H_MAX_VENDOR_JSON];
+    this.isOverlay = (u32[H_FLAGS] & FLAG_OVERLAY) !== 0;
     this.eqBase = l.eqRows / 4;
     this.vendorBase = l.vendors / 4;
     this.errBase = l.errRows / 4;
@@ -484,6 +566,21 @@ export class Snapshot {
     }
   }
 
+  /** Whether an equipment row is a tombstone (overlays only). */
+  equipmentDeleted(row: number): boolean {
+    return (this.u32[this.eqBase + row * EQ_WORDS + EQ_FLAGS] & EQ_DELETED) !== 0;
+  }
+
+  /** Whether an error-code row is a tombstone (overlays only). */
+  errorCodeDeleted(row: number): boolean {
+    return this.u32[this.errBase + row * ERR_WORDS + ERR_JSON] === ERR_DELETED;
+  }
+
+  /** String id of a vendor index's name (NULL_STRING for NO_VENDOR or an index beyond this snapshot's vendors). */
+  vendorNameId(vendor: number): number {
+    return vendor < this.vendorCount ? this.u32[this.vendorBase + vendor * 2 + 1] : NULL_STRING;
+  }
+
   /** Vendor index of an equipment row, or NO_VENDOR. */
   equipmentVendor(row: number): number {
     return this.u32[this.eqBase + row * EQ_WORDS + EQ_VENDOR];
@@ -506,6 +603,12 @@ export class Snapshot {
 
   /** Row of the intervention on this equipment with start <= timeMs < end (latest start; on a tie the later input row), or -1. */
   interventionAt(equipmentId: number, timeMs: number): number {
+    const r = this.interventionLookup(equipmentId, timeMs);
+    return r < 0 ? -1 : r;
+  }
+
+  /** As `interventionAt`, but -2 when this snapshot holds no list at all for the equipment (an overlay then defers to its base). */
+  interventionLookup(equipmentId: number, timeMs: number): number {
     const u32 = this.u32;
     let s = slotOf(equipmentId, this.ivShift);
     let first = -1;
@@ -513,7 +616,7 @@ export class Snapshot {
     for (;;) {
       const w = this.ivHash + s * 4;
       const v = u32[w + 1];
-      if (v === 0) return -1;
+      if (v === 0) return -2;
       if (u32[w] === equipmentId) {
         first = v - 1;
         count = u32[w + 2];
@@ -544,6 +647,13 @@ export class Snapshot {
       for (let v = 0; v < this.vendorCount; v++) this.vendorIds.set(JSON.parse(this.stringJson(this.u32[this.vendorBase + v * 2])), v);
     }
     return this.vendorIds.get(vendorId) ?? NO_VENDOR;
+  }
+
+  /** vendor_id of every vendor index, in index order (allocates; a base's order seeds its overlays and the next base). */
+  vendorIdList(): string[] {
+    const ids: string[] = [];
+    for (let v = 0; v < this.vendorCount; v++) ids.push(JSON.parse(this.stringJson(this.u32[this.vendorBase + v * 2])) as string);
+    return ids;
   }
 
   /** Byte offset in `bytes` and byte length of a string literal. */
