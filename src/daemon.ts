@@ -14,6 +14,9 @@ import { componentLogger, type Logger } from './service/logger.js';
 import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
+import { AlarmEngine } from './alarms/alarm-thread.js';
+import { AlertmanagerWebhook } from './alarms/webhook.js';
+import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 
 /** Output JSON area per slot, as a multiple of its frame area: enriched JSON runs ~10× the frame bytes. */
 const JSON_PER_FRAME_BYTE = 12;
@@ -98,6 +101,42 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   );
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
+  // The alarm thread: one feed ring per decode worker; alarms go into the pipeline's transactions, and to the
+  // webhook once committed (suppressed ones never).
+  const alarmLog = componentLogger(log, 'alarms');
+  let pipelineRef: Pipeline | undefined;
+  const webhook =
+    config.alarms.webhook === undefined
+      ? undefined
+      : new AlertmanagerWebhook({
+          url: config.alarms.webhook.url,
+          maxQueue: config.alarms.webhook.max_queue,
+          maxAttempts: config.alarms.webhook.max_retries + 1,
+          timeoutMs: config.alarms.webhook.timeout_ms,
+          onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
+        });
+  const engine =
+    config.alarms.rules.length === 0
+      ? undefined
+      : new AlarmEngine({
+          rules: config.alarms.rules,
+          idleTimeoutMs: config.alarms.idle_partition_ms,
+          equipment: (id) => equipmentObject(holder.snapshot, id),
+          maintenance: (id, t) => holder.snapshot.interventionAt(id, t) >= 0,
+          onAlarms: (alarms) => {
+            for (const a of alarms) {
+              const m = metrics.rule(a.rule);
+              if (a.state === 'raised') m.raised.inc();
+              else m.cleared.inc();
+              if (a.suppressed) m.suppressed.inc();
+            }
+            pipelineRef?.enqueueAlarms(alarms);
+          },
+          onError: (err) => alarmLog.error({ err: err.message }, 'alarm thread failed'),
+        });
+  const alarmFeeds = engine === undefined ? undefined : Array.from({ length: config.pipeline.workers }, () => engine.addProducer());
+  const alarmClaims = engine === undefined ? undefined : new SharedArrayBuffer(4 * config.pipeline.workers);
+
   const decoderModule = await compileLxe1();
   const budgetKb = Math.floor((config.pipeline.memory_budget_mb * 1024) / 4);
   const pipeline = new Pipeline({
@@ -116,10 +155,16 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerExtra: { 'queued.max.messages.kbytes': budgetKb, ...config.kafka.extra },
     producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
-    workerData: { decoder: decoderModule, snapshot: holder.snapshot.buffer },
+    workerData: { decoder: decoderModule, snapshot: holder.snapshot.buffer, alarmFeeds, alarmClaims },
     snapshot: () => ({ buffer: holder.snapshot.buffer, version: holder.snapshot.version }),
     log: componentLogger(log, 'pipeline'),
   });
+  pipelineRef = pipeline;
+  if (engine !== undefined) {
+    pipeline.onAssigned = (partitions) => engine.assign(partitions);
+    pipeline.onRevoked = (partitions) => engine.revoke(partitions);
+    await engine.start();
+  }
   // The CRC tables live in the shared memory: fill them once, before any worker decodes.
   new Lxe1Decoder(pipeline.ring.shared.memory, decoderModule).initCrc();
   metrics.ringSlots.set(config.pipeline.slots);
@@ -130,7 +175,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   const merger = new LatencyMerger();
   merger.addRecorder(recorder);
   const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
-  pipeline.onCommit = (batches: CommittedBatch[], committedAt: number) => {
+  pipeline.onCommit = (batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => {
+    if (webhook !== undefined && alarms.length > 0) webhook.send(alarms.filter((a) => !a.suppressed));
     for (const b of batches) {
       recorder.recordSince('kafka_to_commit', committedAt, b.timestamps);
       recorder.recordSince('event_to_commit', committedAt, b.eventTimes);
@@ -191,6 +237,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       clearInterval(tick);
       clearInterval(rotate);
       await pipeline.stop();
+      await engine?.stop();
+      await webhook?.close();
       await http.close();
       recorder.destroy();
       merger.destroy();
@@ -214,4 +262,10 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     return merger.stats(span);
   };
   return { pipeline, http, metrics, readiness, stop, reload, latency, done: pipeline.done };
+}
+
+/** The equipment object of an alarm (SPEC section 3), from the snapshot in force. */
+function equipmentObject(snapshot: Snapshot, id: number): EquipmentObject | null {
+  const row = snapshot.equipmentRow(id);
+  return row < 0 ? null : (JSON.parse(snapshot.equipmentJson(row)) as EquipmentObject);
 }

@@ -9,6 +9,7 @@ import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT, R_TIME_F
 import { REASON_NAMES } from './decode/reasons.js';
 import { distModule } from './paths.js';
 import { LuxError } from './errors.js';
+import { alarmKey, alarmValue, type AlarmJson } from './alarms/alarm-json.js';
 
 export interface PipelineOptions {
   brokers: string;
@@ -108,10 +109,15 @@ export class Pipeline {
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
   private readonly keyCache = new Map<number, string>();
-  /** called after each commit with the batches it made visible */
-  onCommit: ((batches: CommittedBatch[], committedAt: number) => void) | undefined;
-  /** called when the assignment grows, with every assigned partition */
+  /** called after each commit with the batches and alarms it made visible */
+  onCommit: ((batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => void) | undefined;
+  /** alarms from the alarm thread, waiting for the next transaction */
+  private readonly pendingAlarms: AlarmJson[] = [];
+  /** alarms written into the open transaction */
+  private readonly alarmsInTransaction: AlarmJson[] = [];
+  /** called with the partitions newly assigned, and with those about to leave (after their last commit) */
   onAssigned: ((partitions: number[]) => void) | undefined;
+  onRevoked: ((partitions: number[]) => void) | undefined;
 
   constructor(options: PipelineOptions) {
     this.options = options;
@@ -228,6 +234,7 @@ export class Pipeline {
       } else {
         // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
         await this.drainReady(this.inflight.length > 0 && idle);
+        if (this.pendingAlarms.length > 0) await this.produceAlarms();
         if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
           this.committing = this.commit().finally(() => {
             this.committing = undefined;
@@ -402,6 +409,25 @@ export class Pipeline {
     this.committedTimings.push({ timestamps: timestamps.subarray(0, finished), eventTimes, drainedAt: Date.now() });
   }
 
+  /** Alarms from the alarm thread; they go into the next transaction (with the records that caused them where possible). */
+  enqueueAlarms(alarms: AlarmJson[]): void {
+    for (const a of alarms) this.pendingAlarms.push(a);
+  }
+
+  private async produceAlarms(): Promise<void> {
+    if (!this.sink.inTransaction) {
+      await this.sink.begin();
+      this.transactionStartedAt = Date.now();
+    }
+    const topic = this.options.topics.alarms;
+    for (const a of this.pendingAlarms) {
+      this.produce(topic, alarmValue(a), alarmKey(a));
+      this.alarmsInTransaction.push(a);
+    }
+    this.counters.alarms += this.pendingAlarms.length;
+    this.pendingAlarms.length = 0;
+  }
+
   private key(equipment: number): string {
     let k = this.keyCache.get(equipment);
     if (k === undefined) {
@@ -445,7 +471,8 @@ export class Pipeline {
       this.counters.lastTransactionMs = now - t0;
       this.pendingOffsets.clear();
       const batches = this.committedTimings.splice(0);
-      this.onCommit?.(batches, now);
+      const alarms = this.alarmsInTransaction.splice(0);
+      this.onCommit?.(batches, now, alarms);
     } catch (err) {
       await this.recover(err);
     }
@@ -472,6 +499,10 @@ export class Pipeline {
     await this.drainAllDiscarding();
     this.pendingOffsets.clear();
     this.committedTimings.length = 0;
+    // The aborted alarms are written again in the next transaction: they were decided once, from records that
+    // were counted once; only their write failed.
+    this.counters.alarms -= this.alarmsInTransaction.length;
+    this.pendingAlarms.unshift(...this.alarmsInTransaction.splice(0));
     await this.rewind([...this.source.assigned]);
   }
 
@@ -501,7 +532,7 @@ export class Pipeline {
 
   private onPartitionsAssigned(tps: TopicPartition[]): void {
     this.options.log.info({ partitions: tps.map((t) => t.partition) }, 'partitions assigned');
-    this.onAssigned?.([...this.source.assigned]);
+    this.onAssigned?.(tps.map((t) => t.partition));
   }
 
   /** Before partitions leave: produce everything in flight and commit, so the next owner starts exactly after us. */
@@ -510,6 +541,7 @@ export class Pipeline {
     if (this.loopDone === undefined || this.loopEnded) return;
     await new Promise<void>((resolve) => this.quiesceWaiters.push(resolve));
     for (const tp of tps) this.positions.delete(tp.partition);
+    this.onRevoked?.(tps.map((t) => t.partition));
   }
 }
 

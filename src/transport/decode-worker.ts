@@ -1,16 +1,21 @@
 // A decode worker (Piscina): decodes a slot's frames in place with the WASM decoder, enriches and serializes the records into the slot's output area.
 import { workerData } from 'node:worker_threads';
 import { Lxe1Decoder, type CompiledDecoder } from '../decode/wasm-decoder.js';
-import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_BYTES } from '../decode/layout.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_PARTITION, M_REASON, REC_BYTES, REC_WORDS } from '../decode/layout.js';
 import { openSnapshot, type Snapshot } from '../enrich/snapshot.js';
 import { RecordJsonWriter } from '../enrich/record-json.js';
 import { RingViews, type RingShared } from './batch-ring.js';
+import type { SlotGeometry } from '../decode/layout.js';
 import type { DecodeResult, DecodeTask } from './decode-task.js';
+import { FeedWriter, type FeedChannel } from '../alarms/feed.js';
 
 interface DecodeWorkerData {
   ring: RingShared;
   decoder: CompiledDecoder;
   snapshot: SharedArrayBuffer;
+  /** one alarm-feed ring per worker (single producer each), claimed through `alarmClaims` */
+  alarmFeeds?: FeedChannel[];
+  alarmClaims?: SharedArrayBuffer;
 }
 
 const data = workerData as DecodeWorkerData;
@@ -19,6 +24,38 @@ const decoder = new Lxe1Decoder(data.ring.memory, data.decoder);
 let snapshot: Snapshot = openSnapshot(data.snapshot);
 let snapshotBuffer = data.snapshot;
 const writer = new RecordJsonWriter(snapshot, data.ring.memory.buffer);
+const feed = claimFeed(data);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Takes a free alarm-feed ring (a restarted worker takes the one its predecessor released). */
+function claimFeed(d: DecodeWorkerData): FeedWriter | undefined {
+  if (d.alarmFeeds === undefined || d.alarmClaims === undefined) return undefined;
+  const claims = new Int32Array(d.alarmClaims);
+  for (let i = 0; i < d.alarmFeeds.length; i++) {
+    if (Atomics.compareExchange(claims, i, 0, 1) === 0) {
+      process.on('exit', () => Atomics.store(claims, i, 0));
+      return new FeedWriter(d.alarmFeeds[i]);
+    }
+  }
+  throw new Error(`no free alarm-feed ring among ${d.alarmFeeds.length}: more decode workers than rings`);
+}
+
+/** Hands the slot's decoded records to the alarm thread; waits (never drops) while its ring is full. */
+function feedAlarms(f: FeedWriter, geo: SlotGeometry, count: number): void {
+  const u32 = views.u32;
+  const f64 = views.f64;
+  for (let m = 0; m < count; m++) {
+    const row = (geo.msgPtr >>> 2) + m * MSG_WORDS;
+    if (u32[row + M_REASON] !== 0) continue;
+    const n = u32[row + M_COUNT];
+    let done = 0;
+    while (done < n) {
+      done += f.addDecoded(u32, f64, (geo.recPtr >>> 2) + (u32[row + M_FIRST] + done) * REC_WORDS, n - done, u32[row + M_PARTITION]);
+      if (done < n && !f.flush()) Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+  while (!f.flush()) Atomics.wait(pause, 0, 0, 1);
+}
 
 export default function decodeBatch(task: DecodeTask): DecodeResult {
   if (task.snapshot !== snapshotBuffer) {
@@ -36,6 +73,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   let decoded = 0;
   if (task.decode) {
     decoded = decoder.decode(geo, task.count);
+    if (feed !== undefined) feedAlarms(feed, geo, task.count);
   }
   const t1 = process.hrtime.bigint();
 

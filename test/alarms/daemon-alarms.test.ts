@@ -1,0 +1,117 @@
+// Alarms through the whole daemon and the real broker: one raise and one clear per episode on the alarm topic, suppressed under maintenance, and the webhook told of the rest (after a 500).
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumeAll, produceFrames } from '../kafka-helpers.js';
+import { encodeFrame, type RecordInput } from '../../src/gen/frame-encoder.js';
+import { daemonTopics, sleep, startDaemon, writeConfig } from '../pipeline/daemon-harness.js';
+
+const BASE = Date.parse('2026-11-26T10:00:00.000Z');
+
+function frame(equipmentId: number, frameSeq: number, times: number[], failure: boolean): { key: string; value: Buffer } {
+  const records: RecordInput[] = times.map((t) => ({ eventTime: BASE + t, type: 7, result: failure ? 1 : 0, causeCode: failure ? 3 : 0 }));
+  return { key: String(equipmentId), value: encodeFrame({ equipmentId, frameSeq, records }) };
+}
+
+interface Received {
+  status: number;
+  alerts: { labels: Record<string, string>; endsAt?: string; startsAt?: string }[];
+}
+
+describe('alarms in the daemon', () => {
+  const received: Received[] = [];
+  let server: http.Server;
+  let port = 0;
+  let calls = 0;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        calls++;
+        // the first delivery fails: the sender must retry
+        const status = calls === 1 ? 500 : 200;
+        received.push({ status, alerts: req.url === '/api/v2/alerts' ? JSON.parse(body) : [] });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('raises once and clears once per episode, ignores bursts below the threshold, suppresses under maintenance', async () => {
+    const topics = await daemonTopics('alarms', 1);
+    const frames = [
+      frame(7, 1, [0, 100, 200, 300, 400, 500, 600, 700], true), // 8 failures ≥ threshold 5
+      frame(8, 1, [100, 200, 300], true), // 3 failures: below
+      frame(25, 1, [0, 100, 200, 300, 400, 500], true), // equipment 25 is under maintenance all century (examples/refdata)
+      frame(7, 2, [2000], false),
+      // successes later on move the watermark past the windows
+      frame(1, 1, [20_000], false),
+      frame(1, 2, [40_000], false),
+      frame(1, 3, [60_000], false),
+    ];
+    await produceFrames(topics.raw, frames);
+    const config = writeConfig(topics, {
+      group: `${topics.raw}-g`,
+      transactionalId: `${topics.raw}-t`,
+      extra: [
+        'alarms:',
+        '  idle_partition_ms: 1000',
+        '  rules:',
+        '    - { name: fail10s, window_ms: 10000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
+        '  webhook:',
+        `    url: http://127.0.0.1:${port}`,
+        '    timeout_ms: 2000',
+      ].join('\n'),
+    });
+    const d = startDaemon(config);
+    try {
+      const alarms = await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 4, timeoutMs: 60000 });
+      await sleep(2000);
+      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map((m) => ({
+        key: m.key?.toString(),
+        ...(JSON.parse(m.value?.toString() ?? '{}') as Record<string, unknown>),
+      }));
+      expect(alarms.length).toBe(4);
+      expect(all, d.output()).toHaveLength(4);
+      const of = (eq: number) => all.filter((a) => a.equipment_id === eq);
+      expect(of(8)).toHaveLength(0);
+
+      const seven = of(7);
+      expect(seven.map((a) => a.state)).toEqual(['raised', 'cleared']);
+      expect(seven[0]).toMatchObject({
+        key: '7',
+        rule: 'fail10s',
+        alarm_id: `fail10s:7:${BASE + 5000}`,
+        count: 8,
+        threshold: 5,
+        window_start: new Date(BASE - 5000).toISOString(),
+        window_end: new Date(BASE + 5000).toISOString(),
+        suppressed: false,
+      });
+      expect((seven[0].equipment as { name: string }).name).toBeTypeOf('string');
+      expect(seven[1]).toMatchObject({ alarm_id: `fail10s:7:${BASE + 5000}`, state: 'cleared', suppressed: false });
+      expect(seven[1].count as number).toBeLessThan(2);
+
+      const maint = of(25);
+      expect(maint.map((a) => [a.state, a.suppressed])).toEqual([
+        ['raised', true],
+        ['cleared', true],
+      ]);
+
+      // the webhook: a 500 first, then the alerts of equipment 7 only (never the suppressed ones)
+      const deadline = Date.now() + 20000;
+      const delivered = () => received.filter((r) => r.status === 200).flatMap((r) => r.alerts);
+      while (delivered().length < 2 && Date.now() < deadline) await sleep(200);
+      expect(received[0]?.status).toBe(500);
+      const alerts = delivered();
+      expect(alerts.every((a) => a.labels.equipment_id === '7')).toBe(true);
+      expect(alerts.some((a) => a.endsAt !== undefined)).toBe(true);
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
+    }
+  });
+});
