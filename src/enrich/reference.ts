@@ -83,18 +83,19 @@ export class Reference {
   }
 }
 
-// A worker keeps the base it opened last: an overlay-only change reopens nothing but the (small) overlay.
-let lastBaseBuffer: SharedArrayBuffer | null = null;
+// A worker keeps the base it opened last: an overlay-only change reopens nothing but the (small) overlay. A buffer
+// posted again arrives as a new SharedArrayBuffer object over the same memory, so the base is recognised by its
+// version (unique per process) and size, not by identity.
 let lastBase: Snapshot | null = null;
+const VERSION_WORD = 2;
 
 /**
  * Opens a published version in a worker: what `RecordJsonWriter.use` takes. Cheap: views over the shared buffers, no
  * copy; the base's views are reused while the base is unchanged.
  */
 export function openReference(base: SharedArrayBuffer, overlay: SharedArrayBuffer | null): Reference {
-  if (base !== lastBaseBuffer || lastBase === null) {
+  if (lastBase === null || lastBase.buffer.byteLength !== base.byteLength || lastBase.version !== new Uint32Array(base, 0, 4)[VERSION_WORD]) {
     lastBase = openSnapshot(base);
-    lastBaseBuffer = base;
   }
   return new Reference(lastBase, overlay === null ? null : openSnapshot(overlay));
 }

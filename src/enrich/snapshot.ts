@@ -688,3 +688,9 @@ export class Snapshot {
     return row < 0 ? 'null' : this.stringJson(this.u32[this.ivBase + row * IV_WORDS + IV_JSON]);
   }
 }
+
+/** Stamps a snapshot not yet published with its version (a sliced build learns its number only when it ends). */
+export function withVersion(snapshot: Snapshot, version: number): Snapshot {
+  new Uint32Array(snapshot.buffer)[H_VERSION] = version;
+  return new Snapshot(snapshot.buffer);
+}
