@@ -15,6 +15,7 @@ import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
 import { AlarmEngine } from './alarms/alarm-thread.js';
+import { readCheckpoint } from './alarms/checkpoint.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 
@@ -95,6 +96,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       { name: config.topics.enriched, compacted: false },
       { name: config.topics.dlq, compacted: false },
       { name: config.topics.alarms, compacted: false },
+      ...(config.alarms.rules.length > 0 ? [{ name: config.topics.alarm_state, compacted: true }] : []),
     ],
     config.kafka.create_topics,
     config.kafka.topic_partitions,
@@ -115,10 +117,14 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           timeoutMs: config.alarms.webhook.timeout_ms,
           onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
         });
+  // Window state from this instance's last checkpoint, so a restart neither misses an alarm nor repeats a raise.
+  const restore = config.alarms.rules.length === 0 ? undefined : await readCheckpoint(brokers, config.topics.alarm_state, transactionalId);
+  if (restore !== undefined) alarmLog.info({ bytes: restore.length }, 'alarm windows restored from the last checkpoint');
   const engine =
     config.alarms.rules.length === 0
       ? undefined
       : new AlarmEngine({
+          restore,
           rules: config.alarms.rules,
           idleTimeoutMs: config.alarms.idle_partition_ms,
           equipment: (id) => equipmentObject(holder.snapshot, id),
@@ -157,6 +163,10 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
     workerData: { decoder: decoderModule, snapshot: holder.snapshot.buffer, alarmFeeds, alarmClaims },
     snapshot: () => ({ buffer: holder.snapshot.buffer, version: holder.snapshot.version }),
+    checkpoint:
+      engine === undefined
+        ? undefined
+        : { intervalMs: config.alarms.checkpoint_ms, topic: config.topics.alarm_state, key: transactionalId, take: () => engine.snapshot() },
     log: componentLogger(log, 'pipeline'),
   });
   pipelineRef = pipeline;

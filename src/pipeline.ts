@@ -34,6 +34,11 @@ export interface PipelineOptions {
   workerData: Record<string, unknown>;
   /** the reference snapshot in force now; each batch is enriched against the one current when it is dispatched */
   snapshot: () => { buffer: SharedArrayBuffer; version: number };
+  /**
+   * State to commit with the offsets (the alarm windows): taken only when nothing is in flight, so the state covers
+   * exactly the records whose offsets the same transaction commits. Periodically, on revocation and at shutdown.
+   */
+  checkpoint?: { intervalMs: number; topic: string; key: string; take: () => Promise<Buffer> };
   log: PipelineLog;
 }
 
@@ -106,6 +111,7 @@ export class Pipeline {
   private batchSize = 64;
   private loopDone: Promise<void> | undefined;
   private loopEnded = false;
+  private lastCheckpointAt = Date.now();
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
   private readonly keyCache = new Map<number, string>();
@@ -217,6 +223,7 @@ export class Pipeline {
       if (this.quiesceWaiters.length > 0) {
         if (this.committing !== undefined) await this.committing;
         await this.drainAll();
+        await this.writeCheckpoint();
         await this.commit();
         const waiters = this.quiesceWaiters;
         this.quiesceWaiters = [];
@@ -228,6 +235,13 @@ export class Pipeline {
         consumed = await this.consumeAndDispatch();
       }
       const idle = consumed === 0 || this.freeSlots.length === 0;
+      if (this.options.checkpoint !== undefined && Date.now() - this.lastCheckpointAt >= this.options.checkpoint.intervalMs) {
+        if (this.committing !== undefined) await this.committing;
+        await this.drainAll();
+        await this.writeCheckpoint();
+        await this.commit();
+        continue;
+      }
       if (this.committing !== undefined) {
         // Workers keep decoding while the commit is in flight; produce resumes once the next transaction can open.
         if (idle) await this.committing;
@@ -247,6 +261,7 @@ export class Pipeline {
       }
     }
     if (this.committing !== undefined) await this.committing;
+    await this.writeCheckpoint();
     await this.commit();
     this.loopEnded = true;
     for (const w of this.quiesceWaiters.splice(0)) w();
@@ -407,6 +422,20 @@ export class Pipeline {
     batch.from = result.done;
     batch.fromRecord = result.doneRecord;
     this.committedTimings.push({ timestamps: timestamps.subarray(0, finished), eventTimes, drainedAt: Date.now() });
+  }
+
+  /** Writes the checkpoint state, and the alarms its drain produced, into the open transaction (nothing in flight). */
+  private async writeCheckpoint(): Promise<void> {
+    const cp = this.options.checkpoint;
+    if (cp === undefined) return;
+    this.lastCheckpointAt = Date.now();
+    const state = await cp.take();
+    if (!this.sink.inTransaction) {
+      await this.sink.begin();
+      this.transactionStartedAt = Date.now();
+    }
+    if (this.pendingAlarms.length > 0) await this.produceAlarms();
+    this.produce(cp.topic, state, cp.key);
   }
 
   /** Alarms from the alarm thread; they go into the next transaction (with the records that caused them where possible). */

@@ -17,10 +17,12 @@ export const DEFAULTS = {
     alarms: 'lux.alarms',
     dlq: 'lux.dlq',
     refdata: 'lux.refdata',
+    alarm_state: 'lux.alarms.state',
   },
   refdata: { watch: false },
   alarms: {
     idle_partition_ms: 30_000,
+    checkpoint_ms: 5_000,
     rule_lateness_ms: 0,
     webhook: { timeout_ms: 5_000, max_queue: 10_000, max_retries: 5 },
   },
@@ -164,6 +166,8 @@ export const configSchema = z.strictObject({
       alarms: topic().default(DEFAULTS.topics.alarms),
       dlq: topic().default(DEFAULTS.topics.dlq),
       refdata: topic().default(DEFAULTS.topics.refdata),
+      /** compacted: the alarm windows' checkpoints, one key per instance (transactional id) */
+      alarm_state: topic().default(DEFAULTS.topics.alarm_state),
     })
     .prefault({}),
   refdata: section({
@@ -189,6 +193,8 @@ export const configSchema = z.strictObject({
           });
         }),
       idle_partition_ms: positiveInt(LIMITS.window_ms).default(DEFAULTS.alarms.idle_partition_ms),
+      /** how often the alarm windows are checkpointed (a short pause of the pipeline each time) */
+      checkpoint_ms: positiveInt(LIMITS.duration_ms).default(DEFAULTS.alarms.checkpoint_ms),
       webhook: webhook.optional(),
     })
     .prefault({}),

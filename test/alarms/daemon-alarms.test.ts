@@ -114,4 +114,48 @@ describe('alarms in the daemon', () => {
       await d.exited;
     }
   });
+
+  it('a restart in the middle of an episode raises nothing twice and still clears', async () => {
+    const topics = await daemonTopics('alarms-restart', 1);
+    const config = writeConfig(topics, {
+      group: `${topics.raw}-g`,
+      transactionalId: `${topics.raw}-t`,
+      extra: [
+        'alarms:',
+        '  idle_partition_ms: 1000',
+        '  checkpoint_ms: 1000',
+        '  rules:',
+        '    - { name: r, window_ms: 20000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
+      ].join('\n'),
+    });
+    // the episode starts: 6 failures, then time moves on past the first window end, so the raise is decided
+    await produceFrames(topics.raw, [frame(9, 1, [0, 100, 200, 300, 400, 500], true), frame(1, 1, [6000], false)]);
+    const first = startDaemon(config);
+    await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.output()).toBe(0);
+
+    // the episode goes on after the restart (more failures within the 20 s windows), then ends
+    await produceFrames(topics.raw, [
+      frame(9, 2, [7000, 7100, 7200], true),
+      frame(1, 2, [30_000], false),
+      frame(1, 3, [60_000], false),
+    ]);
+    const second = startDaemon(config);
+    try {
+      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 2, timeoutMs: 60000 });
+      await sleep(2000);
+      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map(
+        (m) => JSON.parse(m.value?.toString() ?? '{}') as { state: string; alarm_id: string; equipment_id: number },
+      );
+      expect(all.map((a) => [a.equipment_id, a.state]), second.output()).toEqual([
+        [9, 'raised'],
+        [9, 'cleared'],
+      ]);
+      expect(all[1].alarm_id).toBe(all[0].alarm_id);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
 });

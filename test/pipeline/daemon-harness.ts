@@ -15,6 +15,7 @@ export interface DaemonTopics {
   enriched: string;
   dlq: string;
   alarms: string;
+  alarmState: string;
 }
 
 /** Fresh topics for one test. */
@@ -24,8 +25,9 @@ export async function daemonTopics(prefix: string, partitions = 3): Promise<Daem
     enriched: uniqueTopic(`${prefix}-enriched`),
     dlq: uniqueTopic(`${prefix}-dlq`),
     alarms: uniqueTopic(`${prefix}-alarms`),
+    alarmState: uniqueTopic(`${prefix}-alarm-state`),
   };
-  await createTopics([t.raw, t.enriched, t.dlq, t.alarms], partitions);
+  await createTopics([t.raw, t.enriched, t.dlq, t.alarms, t.alarmState], partitions);
   return t;
 }
 
@@ -47,6 +49,7 @@ export function writeConfig(topics: DaemonTopics, opts: { group: string; transac
       `  dlq: ${topics.dlq}`,
       `  alarms: ${topics.alarms}`,
       `  refdata: ${topics.raw}-refdata`,
+      `  alarm_state: ${topics.alarmState}`,
       'refdata:',
       `  dir: ${REFDATA}`,
       'pipeline:',
