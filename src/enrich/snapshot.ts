@@ -163,6 +163,20 @@ class LiteralPool {
   literal(json: string): number {
     const known = this.ids.get(json);
     if (known !== undefined) return known;
+    const id = this.append(json);
+    this.ids.set(json, id);
+    return id;
+  }
+
+  /**
+   * Id of a JSON string literal for `s` stored without interning: for columns whose values are nearly all distinct
+   * (equipment names), where the intern map would cost a million entries and save no bytes.
+   */
+  unique(s: string | null): number {
+    return s === null ? NULL_STRING : this.append(JSON.stringify(s));
+  }
+
+  private append(json: string): number {
     const id = this.count++;
     if (id + 2 > this.starts.length) {
       const s = new Uint32Array(this.starts.length * 2);
@@ -183,7 +197,6 @@ class LiteralPool {
     this.starts[id] = this.used;
     this.used = p;
     this.starts[id + 1] = p;
-    this.ids.set(json, id);
     return id;
   }
 
@@ -293,7 +306,7 @@ export function* buildSnapshotSteps(tables: RefTables, options: SnapshotOptions 
     const vendor = e.vendorId === null ? NO_VENDOR : internVendor(e.vendorId);
     const w = row * EQ_WORDS;
     eqRows[w + EQ_ID] = e.equipmentId;
-    eqRows[w + EQ_NAME] = pool.string(e.name);
+    eqRows[w + EQ_NAME] = pool.unique(e.name);
     eqRows[w + EQ_MODEL] = pool.string(e.model);
     eqRows[w + EQ_SITE] = pool.string(e.site);
     eqRows[w + EQ_REGION] = pool.string(e.region);
