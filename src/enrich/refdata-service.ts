@@ -66,6 +66,8 @@ export interface RefdataCounters {
   overlayRows: number;
   /** bases built (merges and reloads included) */
   bases: number;
+  /** longest main-thread callback of the service (topic batch handed on, builder reply handled), ms */
+  longestCallbackMs: number;
 }
 
 export class RefdataService {
@@ -95,6 +97,7 @@ export class RefdataService {
     reloadFailures: 0,
     overlayRows: 0,
     bases: 0,
+    longestCallbackMs: 0,
   };
   /** called on the main thread for each new version (after `current()` returns it) */
   onVersion: ((v: ReferenceVersion) => void) | undefined;
@@ -115,7 +118,7 @@ export class RefdataService {
     this.worker = worker;
     const fatal = new Promise<never>((_, reject) => (this.failed = reject));
     fatal.catch(() => undefined);
-    worker.on('message', (m: BuilderReply) => this.onReply(m));
+    worker.on('message', (m: BuilderReply) => this.timed(() => this.onReply(m)));
     worker.on('error', (e) => this.fail(new LuxError('E_INTERNAL', `reference-data builder thread failed: ${e.message}`, { cause: e })));
     worker.on('exit', (code) => {
       if (!this.stopped) this.fail(new LuxError('E_INTERNAL', `reference-data builder thread exited (code ${code})`));
@@ -134,6 +137,7 @@ export class RefdataService {
           log: this.log,
           extra: this.opts.kafkaExtra,
           onBatch: (batch: RawUpdate[]) => this.send({ type: 'updates', topic, batch }),
+          onCallbackMs: (ms) => this.noteCallback(ms),
         });
         await Promise.race([this.topicReader.start(), fatal]);
       }
@@ -207,6 +211,16 @@ export class RefdataService {
       this.send({ type: 'stop' });
       await this.worker.terminate();
     }
+  }
+
+  private timed(f: () => void): void {
+    const t0 = performance.now();
+    f();
+    this.noteCallback(performance.now() - t0);
+  }
+
+  private noteCallback(ms: number): void {
+    if (ms > this.counters.longestCallbackMs) this.counters.longestCallbackMs = ms;
   }
 
   private send(req: BuilderRequest): void {

@@ -17,6 +17,8 @@ export interface RefdataTopicOptions {
   readonly log: Logger;
   /** receives each consumed batch, in partition order per partition */
   readonly onBatch: (batch: RawUpdate[]) => void;
+  /** told how long each consume callback took on the main thread (ms) */
+  readonly onCallbackMs?: (ms: number) => void;
   /** messages per consume call */
   readonly batchSize?: number;
   /** how often to look for the topic (absent at start) or for new partitions, ms */
@@ -27,7 +29,7 @@ export interface RefdataTopicOptions {
 }
 
 const OFFSET_BEGINNING = -2;
-const DEFAULTS = { batchSize: 2000, metadataIntervalMs: 10_000, timeoutMs: 30_000 };
+const DEFAULTS = { batchSize: 500, metadataIntervalMs: 10_000, timeoutMs: 30_000 };
 
 export class RefdataTopic {
   private readonly consumer: Kafka.KafkaConsumer;
@@ -122,6 +124,7 @@ export class RefdataTopic {
     if (!this.running || this.consuming) return;
     this.consuming = true;
     this.consumer.consume(this.opts.batchSize ?? DEFAULTS.batchSize, (err: LibrdKafkaError | null | undefined, messages: Message[]) => {
+      const t0 = performance.now();
       this.consuming = false;
       if (!this.running) return;
       if (err) {
@@ -145,6 +148,7 @@ export class RefdataTopic {
         this.messages += messages.length;
         this.opts.onBatch(batch);
         for (const m of messages) this.reached(m.partition, m.offset + 1);
+        this.opts.onCallbackMs?.(performance.now() - t0);
       }
       setImmediate(() => this.loop());
     });
