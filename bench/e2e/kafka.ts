@@ -1,0 +1,254 @@
+// The end-to-end benchmark's Kafka side: fresh topics, the preload producer, committed group offsets and whole-topic reads (read_committed).
+import { randomUUID } from 'node:crypto';
+import Kafka from 'node-rdkafka';
+import type { LibrdKafkaError, Message } from 'node-rdkafka';
+
+const TIMEOUT_MS = 30_000;
+/** librdkafka's RD_KAFKA_OFFSET_BEGINNING */
+const OFFSET_BEGINNING = -2;
+
+function fail(what: string, err: LibrdKafkaError | Error): Error {
+  return new Error(`${what}: ${err.message}`, { cause: err });
+}
+
+function call(what: string, fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => fn((err) => (err ? reject(fail(what, err)) : resolve())));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A name no other run (or engineer sharing the broker) has used: `lux-bench-<what>-<time>-<random>`. */
+export function uniqueName(what: string): string {
+  return `lux-bench-${what}-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Creates the topics and waits until every partition has a leader. */
+export async function createTopics(brokers: string, names: string[], partitions: number): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-admin' });
+  try {
+    for (const topic of names) {
+      await new Promise<void>((resolve, reject) =>
+        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, TIMEOUT_MS, (err) =>
+          err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? reject(fail(`create topic ${topic}`, err)) : resolve(),
+        ),
+      );
+    }
+  } finally {
+    admin.disconnect();
+  }
+  const client = new Kafka.Producer({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-metadata' });
+  await call('connect', (cb) => client.connect({ timeout: TIMEOUT_MS }, cb));
+  try {
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (const topic of names) {
+      for (;;) {
+        const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
+          client.getMetadata({ topic, timeout: 5000 }, (err, data) => (err ? reject(fail(`metadata ${topic}`, err)) : resolve(data))),
+        );
+        const t = md.topics.find((x) => x.name === topic);
+        if (t !== undefined && t.partitions.length >= partitions && t.partitions.every((p) => p.leader >= 0)) break;
+        if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions have no leader after ${TIMEOUT_MS} ms`);
+        await sleep(100);
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => client.disconnect(5000, () => resolve()));
+  }
+}
+
+/** Deletes the run's own topics (the broker is shared: a benchmark leaves nothing behind unless told to). */
+export async function deleteTopics(brokers: string, names: string[]): Promise<void> {
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-admin' });
+  try {
+    for (const topic of names) await new Promise<void>((resolve) => admin.deleteTopic(topic, TIMEOUT_MS, () => resolve()));
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** An idempotent producer for the preload: keyed frames, the produce time as the message timestamp. */
+export class PreloadProducer {
+  private readonly producer: Kafka.Producer;
+  acked = 0;
+  sent = 0;
+  private error: Error | undefined;
+
+  constructor(brokers: string, private readonly topic: string) {
+    this.producer = new Kafka.Producer({
+      'bootstrap.servers': brokers,
+      'client.id': 'lux-bench-preload',
+      'enable.idempotence': true,
+      'linger.ms': 5,
+      'compression.codec': 'lz4',
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 200_000,
+      'queue.buffering.max.kbytes': 262_144,
+      dr_cb: true,
+    } as Kafka.ProducerGlobalConfig);
+    this.producer.on('delivery-report', (err) => {
+      if (err) this.error ??= fail(`deliver to ${topic}`, err);
+      this.acked++;
+    });
+  }
+
+  async connect(): Promise<void> {
+    await call('connect', (cb) => this.producer.connect({ timeout: TIMEOUT_MS }, cb));
+    this.producer.setPollInterval(20);
+  }
+
+  /** Produces one frame, waiting while librdkafka's queue is full. */
+  async send(value: Buffer, key: string): Promise<void> {
+    for (;;) {
+      try {
+        this.producer.produce(this.topic, null, value, key, Date.now());
+        this.sent++;
+        return;
+      } catch (err) {
+        if ((err as LibrdKafkaError).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw fail(`produce to ${this.topic}`, err as Error);
+        this.producer.poll();
+        await sleep(5);
+      }
+    }
+  }
+
+  /** Flushes and waits for every acknowledgement, then disconnects. */
+  async close(): Promise<void> {
+    await call('flush', (cb) => this.producer.flush(120_000, cb));
+    const deadline = Date.now() + TIMEOUT_MS;
+    while (this.acked < this.sent && Date.now() < deadline) await sleep(10);
+    this.producer.setPollInterval(0);
+    await new Promise<void>((resolve) => this.producer.disconnect(5000, () => resolve()));
+    if (this.error !== undefined) throw this.error;
+    if (this.acked < this.sent) throw new Error(`${this.topic}: ${this.sent - this.acked} of ${this.sent} frames unacknowledged`);
+  }
+}
+
+/** Reads a consumer group's committed offsets and a topic's end offsets, without joining the group. */
+export class OffsetWatch {
+  private readonly consumer: Kafka.KafkaConsumer;
+
+  constructor(brokers: string, group: string, private readonly topic: string, private readonly partitions: number) {
+    this.consumer = new Kafka.KafkaConsumer(
+      { 'bootstrap.servers': brokers, 'group.id': group, 'client.id': 'lux-bench-watch', 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+      {},
+    );
+  }
+
+  async connect(): Promise<void> {
+    await call('connect', (cb) => this.consumer.connect({ timeout: TIMEOUT_MS }, cb));
+  }
+
+  /** Sum over partitions of the group's committed offsets (= messages consumed and committed, on a fresh topic). */
+  committed(): Promise<number> {
+    const tps = Array.from({ length: this.partitions }, (_, partition) => ({ topic: this.topic, partition }));
+    return new Promise((resolve, reject) =>
+      this.consumer.committed(tps, 10_000, (err, out) => {
+        if (err) reject(fail(`committed offsets of ${this.topic}`, err));
+        else resolve(out.reduce((s, tp) => s + (tp.offset !== undefined && tp.offset > 0 ? tp.offset : 0), 0));
+      }),
+    );
+  }
+
+  /** Sum over partitions of the high watermarks (for a non-transactional topic: its message count). */
+  async endOffsets(topic: string = this.topic): Promise<number> {
+    let sum = 0;
+    for (let p = 0; p < this.partitions; p++) {
+      sum += await new Promise<number>((resolve, reject) =>
+        this.consumer.queryWatermarkOffsets(topic, p, 10_000, (err, w) => (err ? reject(fail(`watermarks of ${topic}[${p}]`, err)) : resolve(w.highOffset))),
+      );
+    }
+    return sum;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+}
+
+export interface TopicReader {
+  /** called once per consumed batch, with the time the batch arrived */
+  onBatch(messages: Message[], receivedAt: number): void;
+}
+
+export interface ReadOptions {
+  isolation: 'read_committed' | 'read_uncommitted';
+  /** stop once every partition is at its end (true), or keep going until `stop()` */
+  untilEnd: boolean;
+  /** consumer settings for a latency probe: fetch as soon as anything is there */
+  lowLatency?: boolean;
+  /** with untilEnd: give up (throw) after this long (default 300 s) */
+  timeoutMs?: number;
+}
+
+/** A consumer on every partition of a topic from the beginning, outside any group; nothing is committed. */
+export class TopicConsumer {
+  private readonly consumer: Kafka.KafkaConsumer;
+  private stopped = false;
+
+  constructor(brokers: string, private readonly topic: string, private readonly options: ReadOptions) {
+    this.consumer = new Kafka.KafkaConsumer(
+      {
+        'bootstrap.servers': brokers,
+        'client.id': 'lux-bench-reader',
+        'group.id': `lux-bench-reader-${randomUUID()}`,
+        'enable.auto.commit': false,
+        'enable.partition.eof': true,
+        'isolation.level': options.isolation,
+        ...(options.lowLatency === true ? { 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1 } : { 'fetch.wait.max.ms': 100 }),
+      } as Kafka.ConsumerGlobalConfig,
+      { 'auto.offset.reset': 'earliest' },
+    );
+    this.consumer.setDefaultConsumeTimeout(options.lowLatency === true ? 5 : 100);
+  }
+
+  /** Reads until every partition is at its end (untilEnd) or `stop()`; resolves with the messages read. */
+  async run(reader: TopicReader): Promise<number> {
+    const atEnd = new Set<number>();
+    // Both events arrive in log order before the batch callback: a record after an end means it was not the end.
+    this.consumer.on('partition.eof', (p) => atEnd.add(p.partition));
+    this.consumer.on('data', (m) => atEnd.delete(m.partition));
+    await call('connect', (cb) => this.consumer.connect({ timeout: TIMEOUT_MS }, cb));
+    let count = 0;
+    try {
+      const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
+        this.consumer.getMetadata({ topic: this.topic, timeout: TIMEOUT_MS }, (err, data) => (err ? reject(fail(`metadata ${this.topic}`, err)) : resolve(data))),
+      );
+      const t = md.topics.find((x) => x.name === this.topic);
+      if (t === undefined || t.partitions.length === 0) throw new Error(`topic ${this.topic} does not exist`);
+      const n = t.partitions.length;
+      const deadline = this.options.untilEnd ? Date.now() + (this.options.timeoutMs ?? 300_000) : Infinity;
+      this.consumer.assign(t.partitions.map((p) => ({ topic: this.topic, partition: p.id, offset: OFFSET_BEGINNING })));
+      while (!this.stopped) {
+        const batch = await new Promise<Message[]>((resolve, reject) => this.consumer.consume(5000, (err, m) => (err ? reject(fail(`consume ${this.topic}`, err)) : resolve(m))));
+        if (batch.length > 0) {
+          const now = Date.now();
+          count += batch.length;
+          reader.onBatch(batch, now);
+        }
+        if (this.options.untilEnd && atEnd.size >= n) break;
+        if (Date.now() > deadline) throw new Error(`${this.topic}: read ${count} messages but not the end of all ${n} partitions within ${this.options.timeoutMs} ms`);
+        if (batch.length === 0) await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    }
+    return count;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+/** True when a broker at `brokers` answers a metadata request within `timeoutMs`. */
+export async function brokerAnswers(brokers: string, timeoutMs = 5000): Promise<boolean> {
+  const client = new Kafka.Producer({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-probe', log_level: 0 } as Kafka.ProducerGlobalConfig);
+  try {
+    await call('connect', (cb) => client.connect({ timeout: timeoutMs }, cb));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await new Promise<void>((resolve) => client.disconnect(2000, () => resolve()));
+  }
+}
