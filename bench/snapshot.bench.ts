@@ -48,6 +48,17 @@ console.log(
     `(heap delta after build ${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB)`,
 );
 
+// an overlay of 1,000 changed equipment + 100 tombstones over that base (what a live update publishes)
+{
+  const changed = t.equipment.slice(0, 1000).map((e) => ({ ...e, name: `${e.name}-v2` }));
+  const o0 = performance.now();
+  const overlay = buildSnapshot(
+    { equipment: changed, vendors: t.vendors, errorCodes: [], interventions: [] },
+    { vendorOrder: snap.vendorIdList(), overlay: { deletedEquipment: t.equipment.slice(1000, 1100).map((e) => e.equipmentId), deletedErrorCodes: [], interventionEquipment: [] } },
+  );
+  console.log(`overlay of 1000 rows + 100 tombstones: ${(performance.now() - o0).toFixed(1)} ms, ${(overlay.buffer.byteLength / 1024).toFixed(0)} KiB`);
+}
+
 const ids = Uint32Array.from({ length: 65536 }, (_, i) => 1 + ((i * 2654435761) % (n * 3))); // 1/3 present
 let found = 0;
 const bench = new Bench({ name: 'snapshot lookups, 65536 per op', time: 1000 });
