@@ -89,7 +89,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   reportSnapshot(holder.snapshot);
   refLog.info({ dir: config.refdata.dir, version: 1, equipment: holder.snapshot.equipmentCount, ms: Date.now() - t0 }, 'reference data loaded');
 
-  const created = await ensureTopics(
+  const created = await untilReachable(log, brokers, () => ensureTopics(
     brokers,
     [
       { name: config.topics.raw, compacted: false },
@@ -100,7 +100,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     ],
     config.kafka.create_topics,
     config.kafka.topic_partitions,
-  );
+    5000,
+  ));
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
   // The alarm thread: one feed ring per decode worker; alarms go into the pipeline's transactions, and to the
@@ -278,4 +279,21 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
 function equipmentObject(snapshot: Snapshot, id: number): EquipmentObject | null {
   const row = snapshot.equipmentRow(id);
   return row < 0 ? null : (JSON.parse(snapshot.equipmentJson(row)) as EquipmentObject);
+}
+
+/**
+ * Runs `attempt` until the brokers answer: a broker that is down at start gives a log line per attempt and a retry
+ * with backoff (up to 30 s), never a crash loop; any other error (a missing topic, say) ends the start at once.
+ */
+async function untilReachable<T>(log: Logger, brokers: string, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof LuxError) || !/cannot reach|cannot read metadata/.test(err.message)) throw err;
+      const waitMs = Math.min(30000, 1000 * 2 ** Math.min(n - 1, 5));
+      log.warn({ brokers, attempt: n, retryInMs: waitMs, err: err.message }, 'Kafka brokers unreachable at start; retrying');
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }

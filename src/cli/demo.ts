@@ -140,7 +140,7 @@ async function recreateDemoTopics(brokers: string, names: string[], partitions: 
     }
   } finally {
     admin.disconnect();
-    await new Promise<void>((resolve) => probe.disconnect(() => resolve()));
+    if (probe.isConnected()) await new Promise<void>((resolve) => probe.disconnect(() => resolve()));
   }
 }
 

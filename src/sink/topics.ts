@@ -22,7 +22,8 @@ export async function existingTopics(brokers: string, timeoutMs: number): Promis
     );
     return new Set(md.topics.filter((t) => t.partitions.length > 0).map((t) => t.name));
   } finally {
-    await new Promise<void>((resolve) => client.disconnect(() => resolve()));
+    // node-rdkafka's disconnect flushes first, which throws on a client that never connected
+    if (client.isConnected()) await new Promise<void>((resolve) => client.disconnect(() => resolve()));
   }
 }
 

@@ -46,3 +46,24 @@ describe('lux run across a broker restart', () => {
     }
   });
 });
+
+describe('lux run with the broker down at start', () => {
+  it('logs each attempt and keeps retrying instead of exiting', async () => {
+    const topics = { raw: 'r', enriched: 'e', dlq: 'd', alarms: 'a', alarmState: 's' };
+    const saved = process.env.LUX_KAFKA_BROKERS;
+    process.env.LUX_KAFKA_BROKERS = '127.0.0.1:1'; // nothing listens there
+    const config = writeConfig(topics, { group: 'g', transactionalId: 't' });
+    const d = startDaemon(config);
+    process.env.LUX_KAFKA_BROKERS = saved;
+    try {
+      const deadline = Date.now() + 40000;
+      while ((d.output().match(/unreachable at start; retrying/g) ?? []).length < 2 && Date.now() < deadline) await sleep(250);
+      expect((d.output().match(/unreachable at start; retrying/g) ?? []).length, d.output()).toBeGreaterThanOrEqual(2);
+      expect(d.output()).toContain('127.0.0.1:1');
+      expect(d.child.exitCode).toBeNull();
+    } finally {
+      d.child.kill('SIGKILL');
+      await d.exited;
+    }
+  });
+});
