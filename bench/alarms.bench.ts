@@ -2,12 +2,13 @@
 //
 // Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/alarms.bench.js [equipmentCount]
 // Targets: >= 1,000,000 counter updates/s; <= 200 MB for 1,000,000 active equipment.
+import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { AlarmCore } from '../src/alarms/alarm-thread.js';
 import { createChannel, createSignal, FeedWriter } from '../src/alarms/feed.js';
 import { RuleSet, type RuleSpec } from '../src/alarms/rules.js';
+import type { MicroCase } from './micro.js';
 
-const N = Number(process.argv[2] ?? 1_000_000);
 const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 20, clear_below: 5, lateness_ms: 10_000 };
 const T0 = Date.UTC(2024, 0, 1);
 const BATCH = 100_000;
@@ -19,62 +20,82 @@ function heapMb(): number {
   return (m.heapUsed + m.arrayBuffers) / 1048576;
 }
 
-// ── memory: N active equipment, each with failures spread over the window
-const before = heapMb();
-const set = new RuleSet([RULE]);
-set.addFailure(0, T0); // first record fixes nothing yet (deferred); fix the frontier at T0
-set.advance(T0 + RULE.lateness_ms);
-for (let i = 0; i < N; i++) set.addFailure(i + 1, T0 + (i % 60_000));
-set.advance(T0 + RULE.lateness_ms); // nothing to evaluate yet; keeps state
-const store = set.rules[0].store;
-const after = heapMb();
-console.log(
-  `memory: ${store.active.toLocaleString()} active equipment, ring ${store.ring} buckets: typed arrays ${(store.byteSize() / 1048576).toFixed(1)} MB, ` +
-    `heap+arrayBuffers delta ${(after - before).toFixed(1)} MB${gc ? '' : ' (run with --expose-gc for a stable figure)'}`,
-);
-
-// ── evaluation of one slide over all N equipment
-const t = process.hrtime.bigint();
-const out = set.advance(T0 + 10_000 + RULE.lateness_ms);
-console.log(`evaluate one slide over ${store.active.toLocaleString()} equipment: ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(1)} ms, ${out.length} alarms`);
-
-// ── counter updates/s on the populated store (random equipment, times inside open windows)
-const ids = new Uint32Array(BATCH);
-const times = new Float64Array(BATCH);
-let seed = 12345;
-for (let i = 0; i < BATCH; i++) {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  ids[i] = (seed % N) + 1;
-  times[i] = T0 + 10_000 + (seed % 50_000);
+/** N active equipment, each with failures spread over the window (the state the memory figure is taken of). */
+export function alarmPopulate(N: number): RuleSet {
+  const set = new RuleSet([RULE]);
+  set.addFailure(0, T0); // first record fixes nothing yet (deferred); fix the frontier at T0
+  set.advance(T0 + RULE.lateness_ms);
+  for (let i = 0; i < N; i++) set.addFailure(i + 1, T0 + (i % 60_000));
+  set.advance(T0 + RULE.lateness_ms); // nothing to evaluate yet; keeps state
+  return set;
 }
-const bench = new Bench({ time: 2_000 });
-bench.add(`RuleSet.addFailure x${BATCH} (${N.toLocaleString()} active)`, () => {
-  for (let i = 0; i < BATCH; i++) set.addFailure(ids[i], times[i]);
-});
 
-// ── through the ring: producer writes and the core drains, in one thread
-const core = new AlarmCore([RULE], 60_000);
-const ch = createChannel(0, createSignal(), 256 * 1024);
-core.attach(ch);
-const writer = new FeedWriter(ch, 8192);
-core.rules.addFailure(0, T0);
-core.watermark.observe(0, T0 + RULE.lateness_ms, 0);
-core.advance(0);
-bench.add(`FeedWriter.add + flush + AlarmCore.drain x${BATCH} (failures)`, () => {
+/** Evaluates one slide over every equipment; the updates benchmark runs after it, inside the open windows. */
+export function alarmEvaluate(set: RuleSet): { ms: number; alarms: number } {
+  const t = process.hrtime.bigint();
+  const out = set.advance(T0 + 10_000 + RULE.lateness_ms);
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, alarms: out.length };
+}
+
+/** Counter updates on a populated, evaluated set, and through the feed ring, as tinybench tasks. */
+export function alarmCases(set: RuleSet, N: number, time = 2_000): MicroCase[] {
+  // ── counter updates/s on the populated store (random equipment, times inside open windows)
+  const ids = new Uint32Array(BATCH);
+  const times = new Float64Array(BATCH);
+  let seed = 12345;
   for (let i = 0; i < BATCH; i++) {
-    if (!writer.add(ids[i], times[i], 0, true, false)) {
-      writer.flush();
-      core.drain(0);
-      writer.add(ids[i], times[i], 0, true, false);
-    }
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    ids[i] = (seed % N) + 1;
+    times[i] = T0 + 10_000 + (seed % 50_000);
   }
-  writer.flush();
-  core.drain(0);
-});
+  const bench = new Bench({ time });
+  bench.add(`RuleSet.addFailure x${BATCH} (${N.toLocaleString()} active)`, () => {
+    for (let i = 0; i < BATCH; i++) set.addFailure(ids[i], times[i]);
+  });
 
-await bench.run();
-for (const task of bench.tasks) {
-  const r = task.result as { state?: string; latency?: { mean: number }; period?: number } | undefined;
-  const meanMs = r?.latency?.mean ?? r?.period ?? NaN;
-  console.log(`${task.name}: ${((BATCH / meanMs) * 1000 / 1e6).toFixed(2)} M updates/s (mean ${meanMs.toFixed(2)} ms per ${BATCH})`);
+  // ── through the ring: producer writes and the core drains, in one thread
+  const core = new AlarmCore([RULE], 60_000);
+  const ch = createChannel(0, createSignal(), 256 * 1024);
+  core.attach(ch);
+  const writer = new FeedWriter(ch, 8192);
+  core.rules.addFailure(0, T0);
+  core.watermark.observe(0, T0 + RULE.lateness_ms, 0);
+  core.advance(0);
+  bench.add(`FeedWriter.add + flush + AlarmCore.drain x${BATCH} (failures)`, () => {
+    for (let i = 0; i < BATCH; i++) {
+      if (!writer.add(ids[i], times[i], 0, true, false)) {
+        writer.flush();
+        core.drain(0);
+        writer.add(ids[i], times[i], 0, true, false);
+      }
+    }
+    writer.flush();
+    core.drain(0);
+  });
+  return [{ group: 'alarm windows', bench, perOp: BATCH, unit: 'updates', note: `${N} active equipment` }];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const N = Number(process.argv[2] ?? 1_000_000);
+  // ── memory: N active equipment, each with failures spread over the window
+  const before = heapMb();
+  const set = alarmPopulate(N);
+  const store = set.rules[0].store;
+  const after = heapMb();
+  console.log(
+    `memory: ${store.active.toLocaleString()} active equipment, ring ${store.ring} buckets: typed arrays ${(store.byteSize() / 1048576).toFixed(1)} MB, ` +
+      `heap+arrayBuffers delta ${(after - before).toFixed(1)} MB${gc ? '' : ' (run with --expose-gc for a stable figure)'}`,
+  );
+
+  // ── evaluation of one slide over all N equipment
+  const evaluated = alarmEvaluate(set);
+  console.log(`evaluate one slide over ${store.active.toLocaleString()} equipment: ${evaluated.ms.toFixed(1)} ms, ${evaluated.alarms} alarms`);
+
+  const [{ bench }] = alarmCases(set, N);
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result as { state?: string; latency?: { mean: number }; period?: number } | undefined;
+    const meanMs = r?.latency?.mean ?? r?.period ?? NaN;
+    console.log(`${task.name}: ${((BATCH / meanMs) * 1000 / 1e6).toFixed(2)} M updates/s (mean ${meanMs.toFixed(2)} ms per ${BATCH})`);
+  }
 }

@@ -2,6 +2,7 @@
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/enrich.bench.js [equipmentCount]
 // Record slots are filled from JS per src/decode/layout.ts (no WASM needed), so this measures enrichment alone.
+import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import {
   F_APN,
@@ -29,9 +30,9 @@ import {
 import type { RefTables } from '../src/enrich/csv-tables.js';
 import { RecordJsonWriter, ReferenceEnricher, recordJsonCapacity } from '../src/enrich/record-json.js';
 import { buildSnapshot } from '../src/enrich/snapshot.js';
+import type { MicroCase } from './micro.js';
 
 const BATCH = 10_000;
-const equipmentCount = Number(process.argv[2] ?? 10_000);
 const VENDORS = ['nokia', 'ericsson', 'huawei', 'samsung'];
 
 function syntheticTables(n: number): RefTables {
@@ -95,55 +96,67 @@ function fillRecords(memory: SharedArrayBuffer, n: number): number[] {
   return ptrs;
 }
 
-const tables = syntheticTables(equipmentCount);
-const snapshot = buildSnapshot(tables);
-const memory = new SharedArrayBuffer(BATCH * REC_BYTES + 4096);
-const ptrs = Int32Array.from(fillRecords(memory, equipmentCount));
-const writer = new RecordJsonWriter(snapshot, memory);
-const reference = new ReferenceEnricher(tables);
-const out = new Uint8Array(4 << 20);
-const capacity = recordJsonCapacity(snapshot);
-let sink = 0;
+/** The enrich + serialize benchmark as tinybench tasks, with what this file prints besides (run by `npm run bench` too). */
+export function enrichCases(equipmentCount = 10_000, time = 1500): { cases: MicroCase[]; writeBatch: () => void; referenceBatch: () => void; meanRecordBytes: () => number } {
+  const tables = syntheticTables(equipmentCount);
+  const snapshot = buildSnapshot(tables);
+  const memory = new SharedArrayBuffer(BATCH * REC_BYTES + 4096);
+  const ptrs = Int32Array.from(fillRecords(memory, equipmentCount));
+  const writer = new RecordJsonWriter(snapshot, memory);
+  const reference = new ReferenceEnricher(tables);
+  const out = new Uint8Array(4 << 20);
+  const capacity = recordJsonCapacity(snapshot);
+  let sink = 0;
 
-function writeBatch(): void {
-  let pos = 0;
-  for (let i = 0; i < ptrs.length; i++) {
-    if (pos + capacity > out.length) pos = 0; // stands in for a flush
-    pos = writer.write(ptrs[i], out, pos);
-    out[pos++] = 10;
+  function writeBatch(): void {
+    let pos = 0;
+    for (let i = 0; i < ptrs.length; i++) {
+      if (pos + capacity > out.length) pos = 0; // stands in for a flush
+      pos = writer.write(ptrs[i], out, pos);
+      out[pos++] = 10;
+    }
+    sink += pos;
   }
-  sink += pos;
-}
 
-const encoder = new TextEncoder();
-function referenceBatch(): void {
-  let pos = 0;
-  for (let i = 0; i < ptrs.length; i++) {
-    if (pos + capacity > out.length) pos = 0;
-    pos += encoder.encodeInto(reference.recordJson(memory, ptrs[i]), out.subarray(pos)).written;
-    out[pos++] = 10;
+  const encoder = new TextEncoder();
+  function referenceBatch(): void {
+    let pos = 0;
+    for (let i = 0; i < ptrs.length; i++) {
+      if (pos + capacity > out.length) pos = 0;
+      pos += encoder.encodeInto(reference.recordJson(memory, ptrs[i]), out.subarray(pos)).written;
+      out[pos++] = 10;
+    }
+    sink += pos;
   }
-  sink += pos;
+
+  const bench = new Bench({ name: `enrich + serialize, ${BATCH} records per op, ${equipmentCount} equipment`, time });
+  bench.add('RecordJsonWriter (bytes, hot path)', writeBatch);
+  bench.add('ReferenceEnricher (object + JSON.stringify + encodeInto)', referenceBatch);
+  function meanRecordBytes(): number {
+    let bytes = 0;
+    for (let i = 0; i < ptrs.length; i++) bytes += writer.write(ptrs[i], out, 0) + 1;
+    // `sink` keeps the written bytes observable, so the writes are not optimised away
+    return sink >= 0 ? bytes / BATCH : NaN;
+  }
+  return { cases: [{ group: 'enrich + serialize', bench, perOp: BATCH, unit: 'records', note: `${equipmentCount} equipment` }], writeBatch, referenceBatch, meanRecordBytes };
 }
 
-const bench = new Bench({ name: `enrich + serialize, ${BATCH} records per op, ${equipmentCount} equipment`, time: 1500 });
-bench.add('RecordJsonWriter (bytes, hot path)', writeBatch);
-bench.add('ReferenceEnricher (object + JSON.stringify + encodeInto)', referenceBatch);
-await bench.run();
-for (const task of bench.tasks) {
-  const r = task.result as { latency?: { mean: number } };
-  const meanMs = r.latency?.mean ?? NaN;
-  console.log(`${task.name}: ${((BATCH / meanMs) * 1000).toFixed(0)} records/s (${((meanMs * 1e6) / BATCH).toFixed(0)} ns/record)`);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { cases: [{ bench }], writeBatch, referenceBatch, meanRecordBytes } = enrichCases(Number(process.argv[2] ?? 10_000));
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result as { latency?: { mean: number } };
+    const meanMs = r.latency?.mean ?? NaN;
+    console.log(`${task.name}: ${((BATCH / meanMs) * 1000).toFixed(0)} records/s (${((meanMs * 1e6) / BATCH).toFixed(0)} ns/record)`);
+  }
+  // the machine may be shared: CPU time of this thread's process is a steadier figure than wall time
+  for (const [name, fn] of [['RecordJsonWriter', writeBatch], ['ReferenceEnricher', referenceBatch]] as const) {
+    const runs = name === 'RecordJsonWriter' ? 100 : 20;
+    const cpu0 = process.cpuUsage();
+    for (let r = 0; r < runs; r++) fn();
+    const cpu = process.cpuUsage(cpu0);
+    const sec = (cpu.user + cpu.system) / 1e6;
+    console.log(`${name}: ${((runs * BATCH) / sec).toFixed(0)} records per CPU second`);
+  }
+  console.log(`mean record size ${meanRecordBytes().toFixed(0)} bytes`);
 }
-// the machine may be shared: CPU time of this thread's process is a steadier figure than wall time
-for (const [name, fn] of [['RecordJsonWriter', writeBatch], ['ReferenceEnricher', referenceBatch]] as const) {
-  const runs = name === 'RecordJsonWriter' ? 100 : 20;
-  const cpu0 = process.cpuUsage();
-  for (let r = 0; r < runs; r++) fn();
-  const cpu = process.cpuUsage(cpu0);
-  const sec = (cpu.user + cpu.system) / 1e6;
-  console.log(`${name}: ${((runs * BATCH) / sec).toFixed(0)} records per CPU second`);
-}
-let bytes = 0;
-for (let i = 0; i < ptrs.length; i++) bytes += writer.write(ptrs[i], out, 0) + 1;
-console.log(`mean record size ${(bytes / BATCH).toFixed(0)} bytes; ${sink > 0 ? '' : ' '}`);

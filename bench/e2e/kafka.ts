@@ -23,12 +23,12 @@ export function uniqueName(what: string): string {
 }
 
 /** Creates the topics and waits until every partition has a leader. */
-export async function createTopics(brokers: string, names: string[], partitions: number): Promise<void> {
+export async function createTopics(brokers: string, names: string[], partitions: number, config: Record<string, string> = {}): Promise<void> {
   const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-admin' });
   try {
     for (const topic of names) {
       await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, TIMEOUT_MS, (err) =>
+        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1, config }, TIMEOUT_MS, (err) =>
           err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? reject(fail(`create topic ${topic}`, err)) : resolve(),
         ),
       );

@@ -43,6 +43,8 @@ export interface RunTopics {
   enriched: string;
   dlq: string;
   alarms: string;
+  /** the daemon's live reference-data topic (compacted, one partition, left empty: the files are the reference) */
+  refdata: string;
 }
 
 export interface Preloaded {
@@ -91,11 +93,12 @@ export interface RateRun {
 
 export function runTopics(what: string): RunTopics {
   const base = uniqueName(what);
-  return { raw: `${base}-raw`, enriched: `${base}-enriched`, dlq: `${base}-dlq`, alarms: `${base}-alarms` };
+  return { raw: `${base}-raw`, enriched: `${base}-enriched`, dlq: `${base}-dlq`, alarms: `${base}-alarms`, refdata: `${base}-refdata` };
 }
 
 export async function createRunTopics(s: BenchSettings, t: RunTopics, extra: string[] = []): Promise<void> {
   await createTopics(s.brokers, [t.raw, t.enriched, t.dlq, t.alarms, ...extra], s.partitions);
+  await createTopics(s.brokers, [t.refdata], 1, { 'cleanup.policy': 'compact' });
 }
 
 /** The traffic model with fixed records per frame, no jitter (event_time = generation time) and no time-driven bursts. */
@@ -157,7 +160,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  enriched: ${topics.enriched}`,
       `  dlq: ${topics.dlq}`,
       `  alarms: ${topics.alarms}`,
-      `  refdata: ${topics.raw}-refdata`,
+      `  refdata: ${topics.refdata}`,
       'refdata:',
       `  dir: ${REFDATA}`,
       'pipeline:',
@@ -450,9 +453,10 @@ export function percentileCurve(h: Histogram): Array<[number, number]> {
  * consumer on the enriched topic records, per record, its receive time minus its event_time: the time from the
  * generator to the record being committed and visible, plus at most the consumer's fetch wait (5 ms).
  */
-export async function runLuxRate(s: BenchSettings): Promise<RateRun> {
+export async function runLuxRate(s: BenchSettings, created: string[]): Promise<RateRun> {
   const topics = runTopics('rate');
   await createRunTopics(s, topics);
+  created.push(...Object.values(topics));
   const group = uniqueName('rate-g');
   const config = writeDaemonConfig(s, topics, group);
   const watch = new OffsetWatch(s.brokers, group, topics.raw, s.partitions);

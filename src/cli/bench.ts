@@ -209,7 +209,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const ptOut = `${t.raw}-passthrough`;
       const kcatOut = `${t.raw}-kcat`;
       await createRunTopics(s, t, [ptOut, kcatOut]);
-      topics.push(t.raw, t.enriched, t.dlq, t.alarms, ptOut, kcatOut);
+      topics.push(...Object.values(t), ptOut, kcatOut);
       say(`max throughput: ${o.frames.toLocaleString('en-US')} frames × ${o.recordsPerFrame} records, ${o.partitions} partitions, broker ${brokers}`);
       const pre = await preload(s, t);
       runs.lux = await runLuxMax(s, pre);
@@ -218,7 +218,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     if (o.mode !== 'max') {
       say(`fixed rate: ${o.rate.toLocaleString('en-US')} records/s for ${o.durationS} s`);
-      runs.rate = await runLuxRate(s);
+      runs.rate = await runLuxRate(s, topics);
     }
   } finally {
     if (!o.keepTopics && topics.length > 0) await deleteTopics(brokers, topics).catch(() => undefined);
