@@ -47,7 +47,7 @@ function nines(p: number): number {
 
 export function latencySvg(points: Array<[number, number]>, caption: string): string {
   const finite = points.filter(([p]) => p < 100);
-  const maxNines = Math.min(6, Math.max(3, Math.ceil(nines(finite.at(-1)?.[0] ?? 99.9))));
+  const maxNines = Math.min(6, Math.max(3, Math.ceil(nines(finite.at(-1)?.[0] ?? 99.9) - 1e-6)));
   const maxMs = Math.max(1, ...points.map(([, v]) => v));
   const y = niceScale(maxMs);
   const px = (n: number): number => M.left + (Math.min(n, maxNines) / maxNines) * (W - M.left - M.right);
