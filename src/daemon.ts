@@ -4,8 +4,8 @@ import type { LuxConfig } from './config/schema.js';
 import { Pipeline, type CommittedBatch } from './pipeline.js';
 import { ensureTopics } from './sink/topics.js';
 import { compileLxe1, Lxe1Decoder } from './decode/wasm-decoder.js';
-import { loadRefTables } from './enrich/csv-tables.js';
-import { buildSnapshot, type Snapshot } from './enrich/snapshot.js';
+import { RefdataService } from './enrich/refdata-service.js';
+import { openReference, type Reference } from './enrich/reference.js';
 import { LuxMetrics } from './metrics/registry.js';
 import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency, type LatencySpan, type LatencyStats } from './metrics/latency.js';
 import { Readiness, startHttp, type HttpService } from './service/http.js';
@@ -21,24 +21,6 @@ import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 
 /** Output JSON area per slot, as a multiple of its frame area: enriched JSON runs ~10× the frame bytes. */
 const JSON_PER_FRAME_BYTE = 12;
-
-/** The reference snapshot in force, swapped whole on reload. */
-export class SnapshotHolder {
-  private current: Snapshot;
-  private nextVersion: number;
-  constructor(first: Snapshot) {
-    this.current = first;
-    this.nextVersion = first.version + 1;
-  }
-  get snapshot(): Snapshot {
-    return this.current;
-  }
-  /** Publishes a new snapshot; batches dispatched from now on use it, batches in flight keep theirs. */
-  publish(build: (version: number) => Snapshot): Snapshot {
-    this.current = build(this.nextVersion++);
-    return this.current;
-  }
-}
 
 export interface Daemon {
   pipeline: Pipeline;
@@ -81,13 +63,6 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   const readiness = new Readiness();
   const notifier = new SystemdNotifier({ log });
 
-  const refLog = componentLogger(log, 'refdata');
-  const t0 = Date.now();
-  const holder = new SnapshotHolder(buildSnapshot(loadRefTables(config.refdata.dir), { version: 1 }));
-  const reportSnapshot = (s: Snapshot) =>
-    metrics.refdataSnapshot(s.version, { equipment: s.equipmentCount, vendors: s.vendorCount, error_codes: s.errorCodeCount, interventions: s.interventionCount });
-  reportSnapshot(holder.snapshot);
-  refLog.info({ dir: config.refdata.dir, version: 1, equipment: holder.snapshot.equipmentCount, ms: Date.now() - t0 }, 'reference data loaded');
 
   const created = await untilReachable(log, brokers, () => ensureTopics(
     brokers,
@@ -96,6 +71,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       { name: config.topics.enriched, compacted: false },
       { name: config.topics.dlq, compacted: false },
       { name: config.topics.alarms, compacted: false },
+      { name: config.topics.refdata, compacted: true },
       ...(config.alarms.rules.length > 0 ? [{ name: config.topics.alarm_state, compacted: true }] : []),
     ],
     config.kafka.create_topics,
@@ -103,6 +79,21 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     5000,
   ));
   if (created.length > 0) log.info({ topics: created }, 'topics created');
+
+  // Reference data: the CSV directory, then the compacted topic replayed from its beginning; afterwards both are
+  // followed and each change is published as a new version (a small overlay, merged into a new base now and then).
+  const refLog = componentLogger(log, 'refdata');
+  const t0 = Date.now();
+  const refdata = new RefdataService({ dir: config.refdata.dir, watch: config.refdata.watch, brokers, topic: config.topics.refdata, log: refLog, metrics });
+  await refdata.start();
+  refLog.info({ dir: config.refdata.dir, topic: config.topics.refdata, version: refdata.current().version, ms: Date.now() - t0 }, 'reference data loaded');
+  // The main thread's view of the version in force, for the alarm thread's equipment and maintenance lookups.
+  let mainReference: { version: number; ref: Reference } | undefined;
+  const reference = (): Reference => {
+    const v = refdata.current();
+    if (mainReference?.version !== v.version) mainReference = { version: v.version, ref: openReference(v.base, v.overlay) };
+    return mainReference.ref;
+  };
 
   // The alarm thread: one feed ring per decode worker; alarms go into the pipeline's transactions, and to the
   // webhook once committed (suppressed ones never).
@@ -128,8 +119,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           restore,
           rules: config.alarms.rules,
           idleTimeoutMs: config.alarms.idle_partition_ms,
-          equipment: (id) => equipmentObject(holder.snapshot, id),
-          maintenance: (id, t) => holder.snapshot.interventionAt(id, t) >= 0,
+          equipment: (id) => JSON.parse(reference().equipmentJson(id)) as EquipmentObject | null,
+          maintenance: (id, t) => reference().maintenanceJson(id, t) !== 'null',
           onAlarms: (alarms) => {
             for (const a of alarms) {
               const m = metrics.rule(a.rule);
@@ -162,8 +153,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerExtra: { 'queued.max.messages.kbytes': budgetKb, ...config.kafka.extra },
     producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
-    workerData: { decoder: decoderModule, snapshot: holder.snapshot.buffer, alarmFeeds, alarmClaims },
-    snapshot: () => ({ buffer: holder.snapshot.buffer, version: holder.snapshot.version }),
+    workerData: { decoder: decoderModule, reference: refdata.current(), alarmFeeds, alarmClaims },
+    reference: () => refdata.current(),
     checkpoint:
       engine === undefined
         ? undefined
@@ -248,6 +239,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       clearInterval(tick);
       clearInterval(rotate);
       await pipeline.stop();
+      await refdata.stop();
       await engine?.stop();
       await webhook?.close();
       await http.close();
@@ -257,14 +249,9 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
 
   const reload = async () => {
     await notifier.reloading();
-    try {
-      const tables = loadRefTables(config.refdata.dir);
-      const s = holder.publish((version) => buildSnapshot(tables, { version }));
-      reportSnapshot(s);
-      refLog.info({ version: s.version, equipment: s.equipmentCount }, 'reference data reloaded');
-    } catch (err) {
-      refLog.error({ err: (err as Error).message }, 'reference data reload failed; the last good version stays in force');
-    }
+    await refdata.reload();
+    if (refdata.lastReloadError === null) refLog.info({ version: refdata.current().version }, 'reference data reloaded');
+    else refLog.error({ err: refdata.lastReloadError }, 'reference data reload failed; the last good version stays in force');
     await notifier.ready();
   };
 
@@ -273,12 +260,6 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     return merger.stats(span);
   };
   return { pipeline, http, metrics, readiness, stop, reload, latency, done: pipeline.done };
-}
-
-/** The equipment object of an alarm (SPEC section 3), from the snapshot in force. */
-function equipmentObject(snapshot: Snapshot, id: number): EquipmentObject | null {
-  const row = snapshot.equipmentRow(id);
-  return row < 0 ? null : (JSON.parse(snapshot.equipmentJson(row)) as EquipmentObject);
 }
 
 /**

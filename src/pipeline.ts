@@ -10,6 +10,7 @@ import { REASON_NAMES } from './decode/reasons.js';
 import { distModule } from './paths.js';
 import { LuxError } from './errors.js';
 import { alarmKey, alarmValue, type AlarmJson } from './alarms/alarm-json.js';
+import type { ReferenceVersion } from './enrich/reference.js';
 
 export interface PipelineOptions {
   brokers: string;
@@ -32,8 +33,8 @@ export interface PipelineOptions {
   producerExtra?: Record<string, string | number | boolean>;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
-  /** the reference snapshot in force now; each batch is enriched against the one current when it is dispatched */
-  snapshot: () => { buffer: SharedArrayBuffer; version: number };
+  /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
+  reference: () => ReferenceVersion;
   /**
    * State to commit with the offsets (the alarm windows): taken only when nothing is in flight, so the state covers
    * exactly the records whose offsets the same transaction commits. Periodically, on revocation and at shutdown.
@@ -75,9 +76,8 @@ interface Batch {
   /** where the next pass starts (message, record within it); a pass may stop early when the JSON area fills */
   from: number;
   fromRecord: number;
-  /** the reference snapshot every pass of this batch uses */
-  snapshot: SharedArrayBuffer;
-  snapshotVersion: number;
+  /** the reference data every pass of this batch uses */
+  reference: ReferenceVersion;
   promise: Promise<DecodeResult>;
 }
 
@@ -327,10 +327,10 @@ export class Pipeline {
 
   private dispatch(slot: number, messages: Message[], start: number, count: number): void {
     const pool = this.pool as Piscina;
-    const snap = this.options.snapshot();
-    const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, snapshot: snap.buffer, snapshotVersion: snap.version };
+    const reference = this.options.reference();
+    const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, reference };
     const batch: Batch = {
-      slot, messages, start, count, from: 0, fromRecord: 0, snapshot: snap.buffer, snapshotVersion: snap.version,
+      slot, messages, start, count, from: 0, fromRecord: 0, reference,
       promise: pool.run(task) as Promise<DecodeResult>,
     };
     batch.promise.catch(() => undefined); // observed in drainReady
@@ -353,7 +353,7 @@ export class Pipeline {
         // snapshot version, so one frame never mixes two.
         const task: DecodeTask = {
           slot: head.slot, count: head.count, from: result.done, fromRecord: result.doneRecord, decode: false,
-          snapshot: head.snapshot, snapshotVersion: head.snapshotVersion,
+          reference: head.reference,
         };
         head.promise = (this.pool as Piscina).run(task) as Promise<DecodeResult>;
         head.promise.catch(() => undefined);

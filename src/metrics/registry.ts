@@ -126,6 +126,12 @@ export class LuxMetrics {
     'lux_refdata_last_update_timestamp_seconds',
     'Unix time of the last reference-data snapshot swap.',
   );
+  private readonly refdataBadUpdates = new client.Counter({
+    name: 'lux_refdata_bad_updates_total',
+    help: 'Reference-data updates skipped because they were invalid, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly refdataAge = new client.Gauge({
     name: 'lux_refdata_last_update_age_seconds',
     help: 'Seconds since the last reference-data snapshot swap.',
@@ -243,6 +249,11 @@ export class LuxMetrics {
     for (const [table, rows] of Object.entries(rowsByTable)) this.tableRows.labels(table).set(rows);
     this.lastRefdataUpdateMs = atMs;
     this.refdataLastUpdate.set(atMs / 1000);
+  }
+
+  /** A reference-data update was skipped (the last good version stays in force). */
+  refdataBadUpdate(reason: string): void {
+    this.refdataBadUpdates.labels(reason).inc();
   }
 
   /** The latency summaries read the merger at scrape time. */

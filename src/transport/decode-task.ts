@@ -1,4 +1,5 @@
 // What the main thread sends a decode worker for one batch, and what it gets back: slot numbers and counts, never records.
+import type { ReferenceVersion } from '../enrich/reference.js';
 
 export interface DecodeTask {
   slot: number;
@@ -9,9 +10,8 @@ export interface DecodeTask {
   fromRecord: number;
   /** decode the slot first (false on a continuation pass: the records are already decoded) */
   decode: boolean;
-  /** the reference snapshot to enrich against; a SharedArrayBuffer travels as a handle, not a copy */
-  snapshot: SharedArrayBuffer;
-  snapshotVersion: number;
+  /** the reference data to enrich against (base and overlay); a SharedArrayBuffer travels as a handle, not a copy */
+  reference: ReferenceVersion;
 }
 
 export interface DecodeResult {

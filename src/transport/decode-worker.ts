@@ -2,7 +2,7 @@
 import { workerData } from 'node:worker_threads';
 import { Lxe1Decoder, type CompiledDecoder } from '../decode/wasm-decoder.js';
 import { MSG_WORDS, M_COUNT, M_FIRST, M_PARTITION, M_REASON, REC_BYTES, REC_WORDS } from '../decode/layout.js';
-import { openSnapshot, type Snapshot } from '../enrich/snapshot.js';
+import { openReference, type ReferenceVersion } from '../enrich/reference.js';
 import { RecordJsonWriter } from '../enrich/record-json.js';
 import { RingViews, type RingShared } from './batch-ring.js';
 import type { SlotGeometry } from '../decode/layout.js';
@@ -12,7 +12,7 @@ import { FeedWriter, type FeedChannel } from '../alarms/feed.js';
 interface DecodeWorkerData {
   ring: RingShared;
   decoder: CompiledDecoder;
-  snapshot: SharedArrayBuffer;
+  reference: ReferenceVersion;
   /** one alarm-feed ring per worker (single producer each), claimed through `alarmClaims` */
   alarmFeeds?: FeedChannel[];
   alarmClaims?: SharedArrayBuffer;
@@ -21,9 +21,8 @@ interface DecodeWorkerData {
 const data = workerData as DecodeWorkerData;
 const views = new RingViews(data.ring);
 const decoder = new Lxe1Decoder(data.ring.memory, data.decoder);
-let snapshot: Snapshot = openSnapshot(data.snapshot);
-let snapshotBuffer = data.snapshot;
-const writer = new RecordJsonWriter(snapshot, data.ring.memory.buffer);
+let referenceVersion = data.reference.version;
+const writer = new RecordJsonWriter(openReference(data.reference.base, data.reference.overlay), data.ring.memory.buffer);
 const feed = claimFeed(data);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -58,11 +57,11 @@ function feedAlarms(f: FeedWriter, geo: SlotGeometry, count: number): void {
 }
 
 export default function decodeBatch(task: DecodeTask): DecodeResult {
-  if (task.snapshot !== snapshotBuffer) {
-    // A new reference-data version: every record of this pass is enriched against it, none against a mix.
-    snapshot = openSnapshot(task.snapshot);
-    snapshotBuffer = task.snapshot;
-    writer.use(snapshot);
+  if (task.reference.version !== referenceVersion) {
+    // A new reference-data version: every record of this pass is enriched against it, none against a mix. (Compared
+    // by number: a SharedArrayBuffer arrives as a new object with every message.)
+    writer.use(openReference(task.reference.base, task.reference.overlay));
+    referenceVersion = task.reference.version;
   }
   const geo = views.slots[task.slot];
   const out = views.outputs[task.slot];
@@ -109,7 +108,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     doneRecord: full ? r : 0,
     records: written,
     decoded,
-    snapshotVersion: task.snapshotVersion,
+    snapshotVersion: task.reference.version,
     decodeNs: Number(t1 - t0),
     enrichNs: Number(t2 - t1),
   };

@@ -1,7 +1,7 @@
 // End to end: a reference-data update lands while `lux run` enriches under load; every record is enriched against either the old or the new version, never a mix.
 import { describe, expect, it } from 'vitest';
 import { loadRefTables } from '../../src/enrich/csv-tables.js';
-import { consumeAll, createTopics, produceFrames } from '../kafka-helpers.js';
+import { consumeAll, produceFrames } from '../kafka-helpers.js';
 import { REFDATA, daemonTopics, makeFrames, sleep, startDaemon, writeConfig } from '../pipeline/daemon-harness.js';
 
 interface Enriched {
@@ -11,14 +11,10 @@ interface Enriched {
   cause: { label: string | null } | null;
 }
 
-// Enable once src/daemon.ts takes its reference data from RefdataService (current() per batch) and
-// src/transport/decode-worker.ts opens it with openReference(base, overlay) + writer.use(...): until then the daemon
-// never reads the topic and this test cannot pass.
 describe('live reference data in the running pipeline', () => {
-  it.skip('updates while the pipeline runs under load: every record enriched against either the old or the new version, never a mix', async () => {
+  it('updates while the pipeline runs under load: every record enriched against either the old or the new version, never a mix', async () => {
     const topics = await daemonTopics('refdata-live', 3);
-    const refTopic = `${topics.raw}-refdata`; // the name writeConfig gives topics.refdata
-    await createTopics([refTopic], 1);
+    const refTopic = topics.refdata;
     const tables = loadRefTables(REFDATA);
     const old = tables.equipment.find((e) => e.equipmentId === 1);
     if (old === undefined || old.vendorId === null) throw new Error('examples/refdata: equipment 1 with a vendor expected');

@@ -1,8 +1,13 @@
 // The broker stopped and started again under a running daemon: the daemon logs and retries, and once the broker is back nothing is lost and nothing written twice.
+import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBroker, stopBroker } from '../../src/kafka-local/broker.js';
 import { consumeAll, produceFrames } from '../kafka-helpers.js';
 import { daemonTopics, expectedRecords, makeFrames, sleep, startDaemon, writeConfig } from './daemon-harness.js';
+
+function require_log(text: string): void {
+  if (process.env.TEST_DAEMON_LOG_DIR !== undefined) writeFileSync(`${process.env.TEST_DAEMON_LOG_DIR}/broker-restart.log`, text);
+}
 
 // A broker of its own, so the shared test broker stays up for the other test files.
 const PORT = 19392;
@@ -40,16 +45,17 @@ describe('lux run across a broker restart', () => {
       const dlq = await consumeAll(topics.dlq, { isolation: 'read_committed', timeoutMs: 30000 });
       expect(dlq).toHaveLength([...first, ...second].filter((f) => f.bad).length);
     } finally {
+      require_log(d.output());
       d.child.kill('SIGTERM');
       await Promise.race([d.exited, sleep(30000)]);
       if (d.child.exitCode === null) d.child.kill('SIGKILL');
     }
-  });
+  }, 300_000);
 });
 
 describe('lux run with the broker down at start', () => {
   it('logs each attempt and keeps retrying instead of exiting', async () => {
-    const topics = { raw: 'r', enriched: 'e', dlq: 'd', alarms: 'a', alarmState: 's' };
+    const topics = { raw: 'r', enriched: 'e', dlq: 'd', alarms: 'a', alarmState: 's', refdata: 'f' };
     const saved = process.env.LUX_KAFKA_BROKERS;
     process.env.LUX_KAFKA_BROKERS = '127.0.0.1:1'; // nothing listens there
     const config = writeConfig(topics, { group: 'g', transactionalId: 't' });

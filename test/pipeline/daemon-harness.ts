@@ -16,6 +16,7 @@ export interface DaemonTopics {
   dlq: string;
   alarms: string;
   alarmState: string;
+  refdata: string;
 }
 
 /** Fresh topics for one test. */
@@ -26,8 +27,10 @@ export async function daemonTopics(prefix: string, partitions = 3): Promise<Daem
     dlq: uniqueTopic(`${prefix}-dlq`),
     alarms: uniqueTopic(`${prefix}-alarms`),
     alarmState: uniqueTopic(`${prefix}-alarm-state`),
+    refdata: uniqueTopic(`${prefix}-refdata`),
   };
   await createTopics([t.raw, t.enriched, t.dlq, t.alarms, t.alarmState], partitions);
+  await createTopics([t.refdata], 1);
   return t;
 }
 
@@ -48,7 +51,7 @@ export function writeConfig(topics: DaemonTopics, opts: { group: string; transac
       `  enriched: ${topics.enriched}`,
       `  dlq: ${topics.dlq}`,
       `  alarms: ${topics.alarms}`,
-      `  refdata: ${topics.raw}-refdata`,
+      `  refdata: ${topics.refdata}`,
       `  alarm_state: ${topics.alarmState}`,
       'refdata:',
       `  dir: ${REFDATA}`,
