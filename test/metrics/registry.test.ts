@@ -39,6 +39,7 @@ describe('LuxMetrics', () => {
       lux_refdata_rows: 'gauge',
       lux_refdata_last_update_timestamp_seconds: 'gauge',
       lux_refdata_last_update_age_seconds: 'gauge',
+      lux_refdata_bad_updates_total: 'counter',
       lux_alarms_raised_total: 'counter',
       lux_alarms_cleared_total: 'counter',
       lux_alarms_suppressed_total: 'counter',
