@@ -127,9 +127,9 @@ export class RuleWindows {
     );
   }
 
-  /** Counts one failure; returns an ADD_* code. */
-  add(equipmentId: number, timeMs: number): number {
-    return this.store.add(equipmentId, timeMs);
+  /** Counts one failure read from input `partition`; returns an ADD_* code. */
+  add(equipmentId: number, timeMs: number, partition = 0): number {
+    return this.store.add(equipmentId, timeMs, partition);
   }
 
   /** Open alarms of this rule. */
@@ -173,6 +173,8 @@ export class RuleWindows {
     const evictBelow = e - st.k; // head <= this: no later window covers the slot's data
     for (let s = 0; s < st.highWater; s++) {
       if (st.used[s] === 0) continue;
+      // a slot restored from an instance whose frontier was ahead: that instance already decided this window
+      if (e <= st.done[s]) continue;
       const count = st.windowCount(s, e);
       const open = st.open[s];
       if (open === open) {
@@ -223,10 +225,10 @@ export class RuleSet {
     this.maintenance = maintenance;
   }
 
-  /** One failure record; returns how many rules counted it. */
-  addFailure(equipmentId: number, timeMs: number): number {
+  /** One failure record of input `partition`; returns how many rules counted it. */
+  addFailure(equipmentId: number, timeMs: number, partition = 0): number {
     let n = 0;
-    for (let i = 0; i < this.rules.length; i++) if (this.rules[i].add(equipmentId, timeMs) === ADD_COUNTED) n++;
+    for (let i = 0; i < this.rules.length; i++) if (this.rules[i].add(equipmentId, timeMs, partition) === ADD_COUNTED) n++;
     return n;
   }
 

@@ -13,6 +13,11 @@
 // - before the first evaluation the frontier is unknown: events are deferred until the first watermark fixes it.
 // An equipment with no open alarm whose newest bucket no pending window covers is evicted, so memory follows the
 // equipment that failed within the last window, not every equipment ever seen.
+//
+// Each slot and each deferred event also carries the input partition its failures came from, so the state of some
+// partitions can be checkpointed, handed to another instance and dropped here (alarm-thread.ts). Equipment is keyed
+// onto one partition by the producers; when one equipment arrives on several partitions, the partition of its latest
+// counted failure owns the whole slot (the latest wins), and the slot moves with that partition.
 
 import { LuxError } from '../errors.js';
 
@@ -84,6 +89,13 @@ export class WindowStore {
   open = new Float64Array(0);
   /** ring × capacity bucket counts */
   counts = new Uint32Array(0);
+  /** input partition of the latest failure counted into the slot */
+  part = new Uint16Array(0);
+  /**
+   * end bucket of the last window already evaluated for this slot elsewhere (state restored from an instance whose
+   * frontier was ahead of ours): windows ending at or before it are not decided again. -Infinity for local slots.
+   */
+  done = new Float64Array(0);
   private free = new Int32Array(0);
   private freeTop = 0;
 
@@ -97,6 +109,7 @@ export class WindowStore {
   private deferredEq = new Uint32Array(64);
   private deferredBucket = new Float64Array(64);
   private deferredN = new Uint32Array(64);
+  private deferredPart = new Uint16Array(64);
   deferredMin = Infinity;
 
   // ── metrics
@@ -135,16 +148,16 @@ export class WindowStore {
     return (this.lastBucket + 1) * this.slideMs;
   }
 
-  /** Counts one failure of `equipmentId` at `timeMs`. No allocation unless a table grows. */
-  add(equipmentId: number, timeMs: number): number {
-    return this.addBucket(equipmentId >>> 0, Math.floor(timeMs / this.slideMs), 1);
+  /** Counts one failure of `equipmentId` at `timeMs`, read from input `partition`. No allocation unless a table grows. */
+  add(equipmentId: number, timeMs: number, partition = 0): number {
+    return this.addBucket(equipmentId >>> 0, Math.floor(timeMs / this.slideMs), 1, partition);
   }
 
-  /** Counts `n` failures into bucket `b`. */
-  addBucket(eq: number, b: number, n: number): number {
+  /** Counts `n` failures of input `partition` into bucket `b`. */
+  addBucket(eq: number, b: number, n: number, partition = 0): number {
     const last = this.lastBucket;
     if (last !== last) {
-      this.defer(eq, b, n);
+      this.defer(eq, b, n, partition);
       return ADD_DEFERRED;
     }
     const lowB = last - this.k + 1;
@@ -153,7 +166,7 @@ export class WindowStore {
       return ADD_LATE;
     }
     if (b >= lowB + this.ring) {
-      this.defer(eq, b, n);
+      this.defer(eq, b, n, partition);
       return ADD_DEFERRED;
     }
     const s = this.slotFor(eq, b);
@@ -161,6 +174,7 @@ export class WindowStore {
       this.fullDropped += n;
       return ADD_FULL;
     }
+    this.part[s] = partition;
     const R = this.ring;
     const base = s * R;
     const h = this.head[s];
@@ -192,6 +206,42 @@ export class WindowStore {
     const wb = Math.floor(watermarkMs / this.slideMs);
     this.lastBucket = this.deferredCount > 0 && this.deferredMin < wb ? this.deferredMin : wb;
     this.replayDeferred();
+  }
+
+  /**
+   * Takes a frontier from restored state when this store has none yet: the restored frontier, or the oldest event
+   * deferred here while the frontier was unknown if that is older (so nothing counted here becomes late).
+   */
+  adoptFrontier(lastBucket: number): void {
+    if (this.lastBucket === this.lastBucket || lastBucket !== lastBucket) return;
+    this.lastBucket = this.deferredCount > 0 && this.deferredMin < lastBucket ? this.deferredMin : lastBucket;
+    this.replayDeferred();
+  }
+
+  /** Drops every slot and deferred event whose partition is marked in `partitions` (indexed by partition). */
+  forget(partitions: Uint8Array): number {
+    let released = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      if (this.used[s] === 1 && partitions[this.part[s]] === 1) {
+        this.release(s);
+        released++;
+      }
+    }
+    const n = this.deferredCount;
+    let keep = 0;
+    let min = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (partitions[this.deferredPart[i]] === 1) continue;
+      this.deferredEq[keep] = this.deferredEq[i];
+      this.deferredBucket[keep] = this.deferredBucket[i];
+      this.deferredN[keep] = this.deferredN[i];
+      this.deferredPart[keep] = this.deferredPart[i];
+      if (this.deferredBucket[i] < min) min = this.deferredBucket[i];
+      keep++;
+    }
+    this.deferredCount = keep;
+    this.deferredMin = min;
+    return released;
   }
 
   /** Marks every window ending at or before bucket `e` evaluated, and counts deferred events that now fit. */
@@ -260,6 +310,8 @@ export class WindowStore {
     this.used[s] = 1;
     this.head[s] = b;
     this.open[s] = NaN;
+    this.part[s] = 0;
+    this.done[s] = -Infinity;
     this.counts.fill(0, s * this.ring, (s + 1) * this.ring);
     this.active++;
     return s;
@@ -269,17 +321,20 @@ export class WindowStore {
   byteSize(): number {
     return (
       this.keys.byteLength + this.used.byteLength + this.head.byteLength + this.open.byteLength + this.counts.byteLength +
-      this.free.byteLength + this.index.byteLength + this.deferredEq.byteLength + this.deferredBucket.byteLength + this.deferredN.byteLength
+      this.part.byteLength + this.done.byteLength + this.free.byteLength + this.index.byteLength +
+      this.deferredEq.byteLength + this.deferredBucket.byteLength + this.deferredN.byteLength + this.deferredPart.byteLength
     );
   }
 
   /** Copies of the deferred events (for snapshots). */
-  exportDeferred(): { eq: Uint32Array; bucket: Float64Array; n: Uint32Array } {
+  exportDeferred(): { eq: Uint32Array; bucket: Float64Array; n: Uint32Array; part: Uint16Array } {
     const c = this.deferredCount;
-    return { eq: this.deferredEq.slice(0, c), bucket: this.deferredBucket.slice(0, c), n: this.deferredN.slice(0, c) };
+    return {
+      eq: this.deferredEq.slice(0, c), bucket: this.deferredBucket.slice(0, c), n: this.deferredN.slice(0, c), part: this.deferredPart.slice(0, c),
+    };
   }
 
-  private defer(eq: number, b: number, n: number): void {
+  private defer(eq: number, b: number, n: number, partition: number): void {
     if (this.deferredCount === this.deferredEq.length) {
       const cap = this.deferredEq.length * 2;
       const e2 = new Uint32Array(cap);
@@ -288,14 +343,18 @@ export class WindowStore {
       b2.set(this.deferredBucket);
       const n2 = new Uint32Array(cap);
       n2.set(this.deferredN);
+      const p2 = new Uint16Array(cap);
+      p2.set(this.deferredPart);
       this.deferredEq = e2;
       this.deferredBucket = b2;
       this.deferredN = n2;
+      this.deferredPart = p2;
     }
     const i = this.deferredCount++;
     this.deferredEq[i] = eq;
     this.deferredBucket[i] = b;
     this.deferredN[i] = n;
+    this.deferredPart[i] = partition;
     if (b < this.deferredMin) this.deferredMin = b;
     this.deferredTotal += n;
   }
@@ -308,6 +367,7 @@ export class WindowStore {
     const eqs = this.deferredEq;
     const bs = this.deferredBucket;
     const ns = this.deferredN;
+    const ps = this.deferredPart;
     let keep = 0;
     let min = Infinity;
     for (let i = 0; i < n; i++) {
@@ -316,11 +376,12 @@ export class WindowStore {
         eqs[keep] = eqs[i];
         bs[keep] = b;
         ns[keep] = ns[i];
+        ps[keep] = ps[i];
         keep++;
         if (b < min) min = b;
       } else {
         // below the limit addBucket counts (or drops as late); it never defers again, so the arrays are stable
-        this.addBucket(eqs[i], b, ns[i]);
+        this.addBucket(eqs[i], b, ns[i], ps[i]);
       }
     }
     this.deferredCount = keep;
@@ -339,6 +400,10 @@ export class WindowStore {
     open.set(this.open);
     const counts = new Uint32Array(cap * R);
     counts.set(this.counts);
+    const part = new Uint16Array(cap);
+    part.set(this.part);
+    const done = new Float64Array(cap).fill(-Infinity);
+    done.set(this.done);
     const free = new Int32Array(cap);
     free.set(this.free.subarray(0, this.freeTop));
     let size = 16;
@@ -357,6 +422,8 @@ export class WindowStore {
     this.head = head;
     this.open = open;
     this.counts = counts;
+    this.part = part;
+    this.done = done;
     this.free = free;
     this.index = index;
     this.mask = mask;

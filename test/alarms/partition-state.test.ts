@@ -1,0 +1,240 @@
+// Window state per input partition: snapshots that hold only their partition's equipment, restores that merge into a running core, forget on revocation, and a partition handed from one core to another raising once and clearing once.
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AlarmCore, AlarmEngine, restoreState, snapshotPartitions, snapshotState } from '../../src/alarms/alarm-thread.js';
+import type { AlarmJson } from '../../src/alarms/alarm-json.js';
+import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
+import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
+import { ROOT } from '../../src/paths.js';
+
+const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 };
+const T0 = Date.UTC(2024, 0, 1);
+
+/** A core fed through a real ring, as the alarm thread is. */
+function core(): { core: AlarmCore; fail(eq: number, t: number, partition: number, n?: number): void; tick(t: number, partition: number): AlarmEvent[] } {
+  const c = new AlarmCore([RULE], 60_000);
+  const ch = createChannel(0, createSignal(), 4096);
+  c.attach(ch);
+  const w = new FeedWriter(ch);
+  return {
+    core: c,
+    fail(eq, t, partition, n = 1) {
+      for (let i = 0; i < n; i++) w.add(eq, t + i, partition, true, false);
+      w.flush();
+      c.drain(0);
+    },
+    /** a success on `partition` at `t` (moves its watermark), then one evaluation pass */
+    tick(t, partition) {
+      w.add(1_000_000, t, partition, false, false);
+      w.flush();
+      c.drain(0);
+      return c.advance(0);
+    },
+  };
+}
+
+const states = (events: AlarmEvent[]) => events.map((e) => [e.equipmentId, e.state, e.alarmId]);
+
+describe('per-partition snapshots', () => {
+  it('hold only the equipment and watermark of their own partition; a partition with no state gets an empty one', () => {
+    const a = core();
+    a.core.assign([0, 1, 2], 0);
+    a.fail(10, T0, 0, 3);
+    a.fail(11, T0, 1, 4);
+    a.tick(T0 + 20_000, 0);
+    a.tick(T0 + 20_000, 1);
+    a.tick(T0 + 20_000, 2);
+    const snaps = snapshotPartitions(a.core, [0, 1, 2]);
+    expect(snaps.map((s) => s.partition)).toEqual([0, 1, 2]);
+
+    const only0 = new AlarmCore([RULE], 60_000);
+    expect(restoreState(only0, snaps[0].state, 0)).toEqual(['rlf']);
+    const st = only0.rules.rules[0].store;
+    expect(st.active).toBe(1);
+    expect(st.find(10)).toBeGreaterThanOrEqual(0);
+    expect(st.find(11)).toBe(-1);
+    expect(st.windowCount(st.find(10), st.bucketOf(T0) + 6)).toBe(3);
+    expect(only0.watermark.exportState().partitions).toEqual([[0, T0 + 20_000]]);
+
+    const empty = snaps[2].state;
+    expect(empty.length).toBeLessThan(snaps[1].state.length);
+    const fresh = new AlarmCore([RULE], 60_000);
+    restoreState(fresh, empty, 0);
+    expect(fresh.rules.rules[0].store.active).toBe(0);
+
+    // several partitions in one snapshot, and the whole state (the single-buffer API) still round-trip
+    const both = new AlarmCore([RULE], 60_000);
+    restoreState(both, snapshotState(a.core, [0, 1]), 0);
+    expect(both.rules.rules[0].store.active).toBe(2);
+    const whole = new AlarmCore([RULE], 60_000);
+    restoreState(whole, snapshotState(a.core), 0);
+    expect(snapshotState(whole)).toEqual(snapshotState(a.core));
+  });
+
+  it('give an equipment seen on two partitions to the partition of its latest failure', () => {
+    const a = core();
+    a.fail(20, T0, 0, 2);
+    a.fail(20, T0 + 1_000, 1, 2);
+    a.tick(T0 + 20_000, 0);
+    a.tick(T0 + 20_000, 1);
+    const [p0, p1] = snapshotPartitions(a.core, [0, 1]);
+    const from0 = new AlarmCore([RULE], 60_000);
+    restoreState(from0, p0.state, 0);
+    expect(from0.rules.rules[0].store.active).toBe(0);
+    const from1 = new AlarmCore([RULE], 60_000);
+    restoreState(from1, p1.state, 0);
+    const st = from1.rules.rules[0].store;
+    expect(st.windowCount(st.find(20), st.bucketOf(T0) + 6)).toBe(4); // the whole slot moved with partition 1
+  });
+
+  it('forget drops a revoked partition (slots, deferred events, watermark, late entries); restoring it again counts it once', () => {
+    const a = core();
+    a.core.assign([0, 1], 0);
+    a.fail(30, T0, 0, 3);
+    a.fail(31, T0, 1, 1);
+    a.tick(T0 + 20_000, 0);
+    a.tick(T0 + 20_000, 1);
+    a.fail(32, T0 + 3_600_000, 0, 1); // far ahead of the frontier: deferred
+    const st = a.core.rules.rules[0].store;
+    expect(st.deferredCount).toBe(1);
+    const [p0] = snapshotPartitions(a.core, [0]);
+
+    expect(a.core.forget([0])).toBe(1);
+    expect(st.find(30)).toBe(-1);
+    expect(st.find(31)).toBeGreaterThanOrEqual(0);
+    expect(st.deferredCount).toBe(0);
+    expect(a.core.watermark.exportState().partitions.map(([p]) => p)).toEqual([1]);
+    a.fail(30, T0 + 1_000, 0, 5); // arrives after the revocation: its next owner counts it, not this core
+    expect(a.core.closedDropped).toBe(5);
+    expect(st.find(30)).toBe(-1);
+
+    // taken back: the restored counts are exactly the snapshot's, and new entries count again
+    expect(restoreState(a.core, p0.state, 0)).toEqual(['rlf']);
+    a.core.assign([0], 0);
+    expect(st.windowCount(st.find(30), st.bucketOf(T0) + 6)).toBe(3);
+    expect(st.deferredCount).toBe(1);
+    a.fail(30, T0 + 2_000, 0, 2);
+    expect(st.windowCount(st.find(30), st.bucketOf(T0) + 6)).toBe(5);
+  });
+});
+
+describe('a partition handed to another core', () => {
+  it('raises once on the first core and clears once on the second, with the same alarm_id', () => {
+    const a = core();
+    a.core.assign([0, 1], 0);
+    a.fail(77, T0, 0, 6);
+    a.tick(T0 + 30_000, 1);
+    const raised = a.tick(T0 + 30_000, 0);
+    expect(states(raised)).toEqual([[77, 'raised', `rlf:77:${T0 + 10_000}`]]);
+
+    // revocation of partition 0: its last snapshot, then it is forgotten
+    const [p0] = snapshotPartitions(a.core, [0]);
+    a.core.forget([0]);
+
+    const b = core();
+    restoreState(b.core, [p0.state], 0);
+    b.core.assign([0], 0);
+    expect(b.core.rules.openAlarms()).toBe(1);
+    b.fail(77, T0 + 31_000, 0, 3); // the episode goes on
+    const later = [...b.tick(T0 + 40_000, 0), ...b.tick(T0 + 500_000, 0)];
+    expect(states(later)).toEqual([[77, 'cleared', `rlf:77:${T0 + 10_000}`]]);
+
+    // the first core decides nothing more about it
+    expect(states(a.tick(T0 + 500_000, 1))).toEqual([]);
+
+    // and the handoff agrees with a core that kept the partition throughout
+    const c = core();
+    c.core.assign([0], 0);
+    c.fail(77, T0, 0, 6);
+    const whole = [...c.tick(T0 + 30_000, 0)];
+    c.fail(77, T0 + 31_000, 0, 3);
+    whole.push(...c.tick(T0 + 40_000, 0), ...c.tick(T0 + 500_000, 0));
+    expect(states(whole)).toEqual([...states(raised), ...states(later)]);
+  });
+
+  it('does not decide again the windows the first core had evaluated when the second core is behind it', () => {
+    const a = core();
+    a.core.assign([0], 0);
+    a.fail(5, T0 + 90_000, 0, 6);
+    expect(states(a.tick(T0 + 125_000, 0))).toEqual([[5, 'raised', `rlf:5:${T0 + 100_000}`]]);
+    const [p0] = snapshotPartitions(a.core, [0]);
+
+    // the second core's own partition is far behind: its frontier is at 30 s
+    const b = core();
+    b.core.assign([1], 0);
+    b.tick(T0 + 35_000, 1);
+    expect(b.core.rules.rules[0].store.lastBucket).toBe(Math.floor((T0 + 30_000) / 10_000));
+    restoreState(b.core, [p0.state], 0);
+    b.core.assign([0], 0);
+    // windows 40 s … 120 s, already decided by the first core, are not decided again (no clear at 40 s, no second raise)
+    expect(states(b.tick(T0 + 125_000, 1))).toEqual([]);
+    expect(states(b.tick(T0 + 500_000, 0).concat(b.tick(T0 + 500_000, 1)))).toEqual([[5, 'cleared', `rlf:5:${T0 + 100_000}`]]);
+  });
+
+  it('a core without a frontier takes the oldest restored one, so no restored partition is late', () => {
+    const a = core();
+    a.core.assign([0], 0);
+    a.fail(1, T0, 0, 3);
+    a.tick(T0 + 20_000, 0);
+    const b = core();
+    b.core.assign([1], 0);
+    b.fail(2, T0 + 100_000, 1, 3);
+    b.tick(T0 + 150_000, 1);
+    const fresh = new AlarmCore([RULE], 60_000);
+    restoreState(fresh, [snapshotPartitions(b.core, [1])[0].state, snapshotPartitions(a.core, [0])[0].state], 0);
+    const st = fresh.rules.rules[0].store;
+    expect(st.lastBucket).toBe(a.core.rules.rules[0].store.lastBucket);
+    expect(st.lateDropped).toBe(0);
+    expect(st.find(1)).toBeGreaterThanOrEqual(0);
+    expect(st.find(2) >= 0 || st.deferredCount > 0).toBe(true);
+  });
+});
+
+describe('the alarm thread', () => {
+  beforeAll(() => {
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
+    } catch {
+      /* emitted anyway */
+    }
+  }, 120_000);
+
+  it('snapshots per partition, forgets the leaving ones in the same step, and merges restored partitions', async () => {
+    const got: AlarmJson[] = [];
+    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+    const ch = one.addProducer();
+    one.assign([0, 1]);
+    await one.start();
+    const w = new FeedWriter(ch);
+    for (let i = 0; i < 6; i++) w.add(5, T0 + i, 0, true, false);
+    w.add(6, T0, 1, true, false);
+    w.add(1, T0 + 20_000, 0, false, false);
+    w.add(1, T0 + 20_000, 1, false, false);
+    w.flush();
+    const snaps = await one.snapshotPartitions([0, 1], [0]);
+    expect(got.map((a) => [a.equipment_id, a.state])).toEqual([[5, 'raised']]); // delivered before the snapshot
+    expect(snaps.map((s) => s.partition)).toEqual([0, 1]);
+    expect((await one.flush()).activeEquipment).toBe(1); // partition 0 was forgotten with the snapshot
+    expect(await one.forget([1])).toBe(1);
+    expect((await one.flush()).activeEquipment).toBe(0);
+    await one.stop();
+
+    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+    const ch2 = two.addProducer();
+    await two.start();
+    expect(await two.restore(snaps.map((s) => s.state))).toEqual(['rlf']);
+    two.assign([0, 1]);
+    expect((await two.flush()).openAlarms).toBe(1);
+    await expect(two.restore([Buffer.from('nonsense')])).rejects.toThrow(/bad magic|truncated/);
+    const w2 = new FeedWriter(ch2);
+    w2.add(1, T0 + 400_000, 0, false, false);
+    w2.add(1, T0 + 400_000, 1, false, false);
+    w2.flush();
+    await two.flush();
+    await two.stop();
+    expect(got.map((a) => [a.equipment_id, a.state, a.alarm_id])).toEqual([
+      [5, 'raised', `rlf:5:${T0 + 10_000}`],
+      [5, 'cleared', `rlf:5:${T0 + 10_000}`],
+    ]);
+  }, 30_000);
+});
