@@ -15,7 +15,7 @@ import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
 import { AlarmEngine } from './alarms/alarm-thread.js';
-import { readCheckpoint } from './alarms/checkpoint.js';
+import { checkpointKey, readCheckpoint } from './alarms/checkpoint.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 
@@ -109,14 +109,13 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           timeoutMs: config.alarms.webhook.timeout_ms,
           onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
         });
-  // Window state from this instance's last checkpoint, so a restart neither misses an alarm nor repeats a raise.
-  const restore = config.alarms.rules.length === 0 ? undefined : await readCheckpoint(brokers, config.topics.alarm_state, transactionalId);
-  if (restore !== undefined) alarmLog.info({ bytes: restore.length }, 'alarm windows restored from the last checkpoint');
+  // Window state is checkpointed per input partition under `<group_id>:<partition>` and restored when a partition is
+  // assigned (at start and on every rebalance), so neither a restart nor a partition moving to another instance
+  // misses an alarm or repeats a raise.
   const engine =
     config.alarms.rules.length === 0
       ? undefined
       : new AlarmEngine({
-          restore,
           rules: config.alarms.rules,
           idleTimeoutMs: config.alarms.idle_partition_ms,
           equipment: (id) => JSON.parse(reference().equipmentJson(id)) as EquipmentObject | null,
@@ -158,13 +157,31 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     checkpoint:
       engine === undefined
         ? undefined
-        : { intervalMs: config.alarms.checkpoint_ms, topic: config.topics.alarm_state, key: transactionalId, take: () => engine.snapshot() },
+        : {
+            intervalMs: config.alarms.checkpoint_ms,
+            topic: config.topics.alarm_state,
+            take: async (partitions, leaving) =>
+              (await engine.snapshotPartitions(partitions, leaving)).map((s) => ({ key: checkpointKey(config.kafka.group_id, s.partition), value: s.state })),
+          },
     log: componentLogger(log, 'pipeline'),
   });
   pipelineRef = pipeline;
   if (engine !== undefined) {
-    pipeline.onAssigned = (partitions) => engine.assign(partitions);
-    pipeline.onRevoked = (partitions) => engine.revoke(partitions);
+    // Before any record of a new partition is read: its last committed checkpoint, merged into the running windows.
+    pipeline.onAssigned = async (partitions) => {
+      const keys = partitions.map((p) => checkpointKey(config.kafka.group_id, p));
+      const found = await readCheckpoint(brokers, config.topics.alarm_state, keys);
+      const states = keys.flatMap((k) => found.get(k) ?? []);
+      if (states.length > 0) {
+        const rules = await engine.restore(states);
+        alarmLog.info({ partitions, restored: states.length, bytes: states.reduce((n, b) => n + b.length, 0), rules }, 'alarm windows restored from the last checkpoints');
+      }
+      engine.assign(partitions);
+    };
+    // After the revoked partitions' last checkpoint is committed (their state was dropped when it was taken).
+    pipeline.onRevoked = async (partitions) => {
+      await engine.forget(partitions);
+    };
     await engine.start();
   }
   // The CRC tables live in the shared memory: fill them once, before any worker decodes.

@@ -38,8 +38,14 @@ export interface PipelineOptions {
   /**
    * State to commit with the offsets (the alarm windows): taken only when nothing is in flight, so the state covers
    * exactly the records whose offsets the same transaction commits. Periodically, on revocation and at shutdown.
+   * `take` is given the assigned partitions to checkpoint, and those among them being revoked (their state is
+   * taken for the last time here), and returns the messages to write to `topic`.
    */
-  checkpoint?: { intervalMs: number; topic: string; key: string; take: () => Promise<Buffer> };
+  checkpoint?: {
+    intervalMs: number;
+    topic: string;
+    take: (partitions: number[], leaving: number[]) => Promise<Array<{ key: string; value: Buffer }>>;
+  };
   log: PipelineLog;
 }
 
@@ -121,9 +127,18 @@ export class Pipeline {
   private readonly pendingAlarms: AlarmJson[] = [];
   /** alarms written into the open transaction */
   private readonly alarmsInTransaction: AlarmJson[] = [];
-  /** called with the partitions newly assigned, and with those about to leave (after their last commit) */
-  onAssigned: ((partitions: number[]) => void) | undefined;
-  onRevoked: ((partitions: number[]) => void) | undefined;
+  /**
+   * Called with the partitions newly assigned, before any of their records is read (awaited: their state can be
+   * restored first; a failure ends the pipeline), and with those about to leave, after their last commit.
+   */
+  onAssigned: ((partitions: number[]) => void | Promise<void>) | undefined;
+  onRevoked: ((partitions: number[]) => void | Promise<void>) | undefined;
+  /** partitions being revoked whose last checkpoint is not taken yet */
+  private readonly leaving = new Set<number>();
+  /** partitions whose last checkpoint is taken: later checkpoints leave their keys alone (until assigned again) */
+  private readonly left = new Set<number>();
+  /** an error outside the loop (restoring an assignment's state) that must end it */
+  private fatal: Error | undefined;
 
   constructor(options: PipelineOptions) {
     this.options = options;
@@ -220,6 +235,7 @@ export class Pipeline {
   private async loop(): Promise<void> {
     const { commitIntervalMs } = this.options;
     while (!this.stopping || this.inflight.length > 0 || this.committing !== undefined) {
+      if (this.fatal !== undefined) throw this.fatal;
       if (this.quiesceWaiters.length > 0) {
         if (this.committing !== undefined) await this.committing;
         await this.drainAll();
@@ -424,18 +440,28 @@ export class Pipeline {
     this.committedTimings.push({ timestamps: timestamps.subarray(0, finished), eventTimes, drainedAt: Date.now() });
   }
 
-  /** Writes the checkpoint state, and the alarms its drain produced, into the open transaction (nothing in flight). */
+  /**
+   * Writes the checkpoint of every assigned partition, and the alarms its drain produced, into the open transaction
+   * (nothing in flight). A partition being revoked is checkpointed one last time, then left out of later checkpoints,
+   * so its next owner's state is never overwritten from here.
+   */
   private async writeCheckpoint(): Promise<void> {
     const cp = this.options.checkpoint;
     if (cp === undefined) return;
     this.lastCheckpointAt = Date.now();
-    const state = await cp.take();
+    const partitions = [...this.source.assigned].filter((p) => !this.left.has(p));
+    const leaving = [...this.leaving].filter((p) => partitions.includes(p));
+    const messages = await cp.take(partitions, leaving);
+    for (const p of leaving) {
+      this.leaving.delete(p);
+      this.left.add(p);
+    }
     if (!this.sink.inTransaction) {
       await this.sink.begin();
       this.transactionStartedAt = Date.now();
     }
     if (this.pendingAlarms.length > 0) await this.produceAlarms();
-    this.produce(cp.topic, state, cp.key);
+    for (const m of messages) this.produce(cp.topic, m.value, m.key);
   }
 
   /** Alarms from the alarm thread; they go into the next transaction (with the records that caused them where possible). */
@@ -559,18 +585,31 @@ export class Pipeline {
 
   // ── rebalance ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private onPartitionsAssigned(tps: TopicPartition[]): void {
-    this.options.log.info({ partitions: tps.map((t) => t.partition) }, 'partitions assigned');
-    this.onAssigned?.(tps.map((t) => t.partition));
+  /** Before the partitions are read from: their state is restored (a failure ends the pipeline, never a partial start). */
+  private async onPartitionsAssigned(tps: TopicPartition[]): Promise<void> {
+    const partitions = tps.map((t) => t.partition);
+    this.options.log.info({ partitions }, 'partitions assigned');
+    for (const p of partitions) {
+      this.left.delete(p);
+      this.leaving.delete(p);
+    }
+    try {
+      await this.onAssigned?.(partitions);
+    } catch (err) {
+      this.options.log.error({ partitions, err: (err as Error).message }, 'cannot take up the assigned partitions; stopping');
+      this.fatal ??= err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Before partitions leave: produce everything in flight and commit, so the next owner starts exactly after us. */
   private async onPartitionsRevoking(tps: TopicPartition[]): Promise<void> {
     this.options.log.info({ partitions: tps.map((t) => t.partition) }, 'partitions revoked: committing before they move');
     if (this.loopDone === undefined || this.loopEnded) return;
+    const partitions = tps.map((t) => t.partition);
+    for (const p of partitions) this.leaving.add(p);
     await new Promise<void>((resolve) => this.quiesceWaiters.push(resolve));
-    for (const tp of tps) this.positions.delete(tp.partition);
-    this.onRevoked?.(tps.map((t) => t.partition));
+    for (const p of partitions) this.positions.delete(p);
+    await this.onRevoked?.(partitions);
   }
 }
 

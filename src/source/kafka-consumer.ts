@@ -18,9 +18,12 @@ export interface SourceOptions {
   extra?: Record<string, string | number | boolean>;
 }
 
-/** What the pipeline is told when partitions move; revocation waits for `done` before the partitions leave. */
+/**
+ * What the pipeline is told when partitions move. Both are awaited: an assignment is read from only once `assigned`
+ * resolves (its state restored first), and revoked partitions leave once `revoking` resolves (their last commit made).
+ */
 export interface RebalanceHooks {
-  assigned(partitions: TopicPartition[]): void;
+  assigned(partitions: TopicPartition[]): void | Promise<void>;
   revoking(partitions: TopicPartition[]): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export class KafkaSource {
   private hooks: RebalanceHooks | undefined;
   /** partition → assigned, for lag and pause bookkeeping */
   readonly assigned = new Set<number>();
+  /** partitions being revoked: paused until they leave, never resumed */
+  private readonly revoking = new Set<number>();
   private rebalanceChain: Promise<void> = Promise.resolve();
 
   constructor(options: SourceOptions) {
@@ -100,7 +105,8 @@ export class KafkaSource {
   }
 
   resume(partitions: number[]): void {
-    if (partitions.length > 0) this.consumer.resume(partitions.map((partition) => ({ topic: this.options.topic, partition })));
+    const resumed = this.revoking.size === 0 ? partitions : partitions.filter((p) => !this.revoking.has(p));
+    if (resumed.length > 0) this.consumer.resume(resumed.map((partition) => ({ topic: this.options.topic, partition })));
   }
 
   /** High watermark minus the next offset to read, per assigned partition (from the client's cached watermarks). */
@@ -136,18 +142,37 @@ export class KafkaSource {
 
   private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     // Dispatched asynchronously by node-rdkafka: the assignment only changes when we call incremental(Un)assign, so a
-    // revocation can first finish the open transaction (nothing lost, nothing twice) and only then let partitions go.
+    // new assignment is read from only after its state is restored, and a revocation can first finish the open
+    // transaction (nothing lost, nothing twice) and only then let partitions go.
     const code = err?.code;
     this.rebalanceChain = this.rebalanceChain.then(async () => {
       if (code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        for (const tp of assignment) this.revoking.delete(tp.partition);
+        await this.hooks?.assigned(assignment);
         this.consumer.incrementalAssign(assignment);
         for (const tp of assignment) this.assigned.add(tp.partition);
-        this.hooks?.assigned(assignment);
+        // a partition paused by an earlier revocation of it may keep that pause: taken back, it is read again
+        try {
+          this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
+        } catch {
+          // not paused
+        }
       } else if (code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        // Paused at once: records fetched but not yet read are dropped (librdkafka's pause barrier), so nothing of
+        // these partitions is read after the revocation's last commit; their next owner reads them.
+        for (const tp of assignment) this.revoking.add(tp.partition);
+        try {
+          this.consumer.pause(assignment.map(({ topic, partition }) => ({ topic, partition })));
+        } catch {
+          // the consumer is closing: nothing more is read anyway
+        }
         try {
           await this.hooks?.revoking(assignment);
         } finally {
-          for (const tp of assignment) this.assigned.delete(tp.partition);
+          for (const tp of assignment) {
+            this.assigned.delete(tp.partition);
+            this.revoking.delete(tp.partition);
+          }
           if (this.consumer.isConnected()) this.consumer.incrementalUnassign(assignment);
         }
       }
