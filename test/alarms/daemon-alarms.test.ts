@@ -7,9 +7,18 @@ import { daemonTopics, sleep, startDaemon, writeConfig } from '../pipeline/daemo
 
 const BASE = Date.parse('2026-11-26T10:00:00.000Z');
 
-function frame(equipmentId: number, frameSeq: number, times: number[], failure: boolean): { key: string; value: Buffer } {
+function frame(equipmentId: number, frameSeq: number, times: number[], failure: boolean, partition?: number): { key: string; value: Buffer; partition?: number } {
   const records: RecordInput[] = times.map((t) => ({ eventTime: BASE + t, type: 7, result: failure ? 1 : 0, causeCode: failure ? 3 : 0 }));
-  return { key: String(equipmentId), value: encodeFrame({ equipmentId, frameSeq, records }) };
+  return { key: String(equipmentId), value: encodeFrame({ equipmentId, frameSeq, records }), partition };
+}
+
+/** Waits until the daemon's log has a line matching `pattern`. */
+async function logged(d: { output(): string }, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(d.output())) {
+    if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${d.output()}`);
+    await sleep(100);
+  }
 }
 
 interface Received {
@@ -156,6 +165,66 @@ describe('alarms in the daemon', () => {
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
+    }
+  });
+
+  it('a partition moving to another instance of the group keeps its window state: one raise and one clear overall', async () => {
+    const topics = await daemonTopics('alarms-rebalance', 2);
+    const group = `${topics.raw}-g`;
+    const extra = [
+      'alarms:',
+      '  idle_partition_ms: 1000',
+      '  checkpoint_ms: 1000',
+      '  rules:',
+      '    - { name: r, window_ms: 20000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
+    ].join('\n');
+    const configA = writeConfig(topics, { group, transactionalId: `${topics.raw}-a`, extra });
+    const configB = writeConfig(topics, { group, transactionalId: `${topics.raw}-b`, extra });
+    // The episode of equipment 9 is all on partition 0; partition 1 holds one success. A owns both and raises.
+    await produceFrames(topics.raw, [
+      frame(9, 1, [0, 100, 200, 300, 400, 500], true, 0),
+      frame(1, 1, [6000], false, 0),
+      frame(2, 1, [6000], false, 1),
+    ]);
+    const a = startDaemon(configA);
+    let b: ReturnType<typeof startDaemon> | undefined;
+    const logs = () => `A:\n${a.output()}\nB:\n${b?.output()}`;
+    try {
+      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
+
+      // B joins (the cooperative assignor moves one partition to it, through A's revocation checkpoint), then A
+      // stops gracefully (its last checkpoint covers what it still owns, which B takes up after A's session ends).
+      b = startDaemon(configB);
+      await logged(b, /"msg":"partitions assigned"/, 60000);
+      await sleep(2000);
+      a.child.kill('SIGTERM');
+      expect(await a.exited, a.output()).toBe(0);
+
+      // the episode goes on (within the 20 s windows of its raise), then ends; only B is left to see it
+      await produceFrames(topics.raw, [
+        frame(9, 2, [7000, 7100, 7200], true, 0),
+        frame(1, 2, [30_000], false, 0),
+        frame(1, 3, [60_000], false, 0),
+      ]);
+      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 2, timeoutMs: 60000 }).catch(async (err: Error) => {
+        const got = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map((m) => m.value?.toString());
+        throw new Error(`${err.message}: ${got.join('\n')}\n${logs()}`);
+      });
+      await sleep(3000);
+      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map(
+        (m) => JSON.parse(m.value?.toString() ?? '{}') as { state: string; alarm_id: string; equipment_id: number },
+      );
+      expect(all.map((x) => [x.equipment_id, x.state]), logs()).toEqual([
+        [9, 'raised'],
+        [9, 'cleared'],
+      ]);
+      expect(all[1].alarm_id).toBe(all[0].alarm_id);
+      expect(b.output(), logs()).toMatch(/alarm windows restored from the last checkpoints/);
+    } finally {
+      a.child.kill('SIGTERM');
+      await a.exited;
+      b?.child.kill('SIGTERM');
+      await b?.exited;
     }
   });
 });
