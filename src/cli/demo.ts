@@ -8,11 +8,16 @@ import { parseConfig } from '../config/load.js';
 import { createLogger } from '../service/logger.js';
 import { startDaemon } from '../daemon.js';
 import { runGenerator, type GenSummary } from './gen.js';
+import { TRAFFIC_DEFAULTS } from '../gen/traffic.js';
 import { ROOT, STATE_DIR } from '../paths.js';
 import type { LatencyStats } from '../metrics/latency.js';
 
 const USAGE = 'usage: lux demo [--duration SECONDS] [--rate RECORDS_PER_S] [--partitions N] [--workers N]';
 const TOPIC_PREFIX = 'lux.demo.';
+/** failures one equipment emits in a generator burst (within 3 s), every 15 s */
+const BURST_FAILURES = 300;
+/** share of failed records outside bursts */
+const BACKGROUND_FAILURES = 0.005;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const opts = parseOptions('demo', argv, {
@@ -38,6 +43,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const topics = { raw: `${TOPIC_PREFIX}${run}.raw`, enriched: `${TOPIC_PREFIX}${run}.enriched`, dlq: `${TOPIC_PREFIX}${run}.dlq`, alarms: `${TOPIC_PREFIX}${run}.alarms` };
   await recreateDemoTopics(brokers, Object.values(topics), partitions);
 
+  // The demo rule flags the generator's bursts, not its steady background of failures: over a 10 s window an
+  // equipment fails `baseline` times on average, and the busiest (the generator's activity weights) up to ~5× that;
+  // a burst adds BURST_FAILURES within 3 s.
+  const baseline = (rate * BACKGROUND_FAILURES * 10) / TRAFFIC_DEFAULTS.equipment;
+  const threshold = Math.ceil(baseline * 6 + BURST_FAILURES / 2);
+  const clearBelow = Math.ceil(baseline * 6 + BURST_FAILURES / 8);
   const dir = path.join(STATE_DIR, 'demo');
   fs.mkdirSync(dir, { recursive: true });
   const configText = [
@@ -45,14 +56,18 @@ export async function demoCommand(argv: string[]): Promise<number> {
     `  brokers: "${brokers}"`,
     `  group_id: lux-demo-${run}`,
     `  transactional_id: lux-demo-${run}`,
+    // the daemon creates what the demo did not: the compacted refdata and alarm-state topics
+    '  create_topics: true',
+    `  topic_partitions: ${partitions}`,
     'topics:',
     ...Object.entries(topics).map(([k, v]) => `  ${k}: ${v}`),
     `  refdata: ${TOPIC_PREFIX}${run}.refdata`,
+    `  alarm_state: ${TOPIC_PREFIX}${run}.alarm-state`,
     'refdata:',
     `  dir: ${path.join(ROOT, 'examples', 'refdata')}`,
     'alarms:',
     '  rules:',
-    '    - { name: failures_1m, window_ms: 60000, slide_ms: 10000, threshold: 40, clear_below: 10, lateness_ms: 2000 }',
+    `    - { name: failure_burst, window_ms: 10000, slide_ms: 5000, threshold: ${threshold}, clear_below: ${clearBelow}, lateness_ms: 2000 }`,
     ...(opts.workers === undefined ? [] : ['pipeline:', `  workers: ${positiveInt('demo', 'workers', opts.workers, 1)}`]),
     'http:',
     '  port: 0',
@@ -74,7 +89,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const timer = durationS > 0 ? setTimeout(() => stop.abort(), durationS * 1000) : undefined;
 
   const started = Date.now();
-  const generating = runGenerator({ brokers, topic: topics.raw, rate, quiet: true, traffic: { burstEveryMs: 20000 } }, stop.signal);
+  const generating = runGenerator({ brokers, topic: topics.raw, rate, quiet: true, traffic: { failureShare: BACKGROUND_FAILURES, burstEveryMs: 15000, burstFailures: BURST_FAILURES } }, stop.signal);
   let last = { t: started, records: 0 };
   let peak = 0;
   const progress = setInterval(() => {
