@@ -166,7 +166,7 @@ export const configSchema = z.strictObject({
       alarms: topic().default(DEFAULTS.topics.alarms),
       dlq: topic().default(DEFAULTS.topics.dlq),
       refdata: topic().default(DEFAULTS.topics.refdata),
-      /** compacted: the alarm windows' checkpoints, one key per instance (transactional id) */
+      /** compacted: the alarm windows' checkpoints, one key per input partition (<group_id>:<partition>) */
       alarm_state: topic().default(DEFAULTS.topics.alarm_state),
     })
     .prefault({}),

@@ -32,7 +32,11 @@ describe('live reference data in the running pipeline', () => {
     try {
       for (let c = 0; c < chunks; c++) {
         await produceFrames(topics.raw, makeFrames(perChunk, { equipment: 20, seqBase: c * perChunk }));
-        if (c === 4) await produceFrames(refTopic, [{ key: 'equipment:1', value: JSON.stringify(next) }]);
+        if (c === 4) {
+          // only once the daemon is enriching with the old version (under load it can take a while to join)
+          await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 1000, timeoutMs: 120_000 });
+          await produceFrames(refTopic, [{ key: 'equipment:1', value: JSON.stringify(next) }]);
+        }
         await sleep(200);
       }
       const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: chunks * perChunk * 2, timeoutMs: 120_000 });
