@@ -194,6 +194,10 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   const merger = new LatencyMerger();
   merger.addRecorder(recorder);
   const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
+  const stageRecorder = new LatencyRecorder(['consume_to_dispatch']);
+  merger.addRecorder(stageRecorder);
+  pipeline.onDispatch = (ms) => stageRecorder.record('consume_to_dispatch', ms);
+  pipeline.onWorkerLatency = (report) => merger.add(report);
   pipeline.onCommit = (batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => {
     if (webhook !== undefined && alarms.length > 0) webhook.send(alarms.filter((a) => !a.suppressed));
     for (const b of batches) {
@@ -233,6 +237,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     readiness.partitionsAssigned = assigned.length > 0;
     readiness.beat();
     merger.add(recorder.snapshot());
+    merger.add(stageRecorder.snapshot());
     metrics.feedLatency(merger);
     const verdict = sla.check(merger);
     metrics.sla(verdict, config.sla.seconds);
@@ -261,6 +266,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       await webhook?.close();
       await http.close();
       recorder.destroy();
+      stageRecorder.destroy();
       merger.destroy();
     })());
 

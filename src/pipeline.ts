@@ -11,6 +11,7 @@ import { distModule } from './paths.js';
 import { LuxError } from './errors.js';
 import { alarmKey, alarmValue, type AlarmJson } from './alarms/alarm-json.js';
 import type { ReferenceVersion } from './enrich/reference.js';
+import type { LatencySnapshot } from './metrics/latency.js';
 
 export interface PipelineOptions {
   brokers: string;
@@ -117,10 +118,14 @@ export class Pipeline {
   private batchSize = 64;
   private loopDone: Promise<void> | undefined;
   private loopEnded = false;
+  private consumedAt = 0;
   private lastCheckpointAt = Date.now();
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
   private readonly keyCache = new Map<number, string>();
+  /** called with each batch's consume-to-dispatch time (ms), and with each latency report a worker sends */
+  onDispatch: ((ms: number) => void) | undefined;
+  onWorkerLatency: ((report: LatencySnapshot) => void) | undefined;
   /** called after each commit with the batches and alarms it made visible */
   onCommit: ((batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => void) | undefined;
   /** alarms from the alarm thread, waiting for the next transaction */
@@ -310,6 +315,7 @@ export class Pipeline {
     let messages: Message[];
     try {
       messages = await this.source.consumeBatch(this.batchSize);
+      this.consumedAt = Date.now();
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
       await sleep(200);
@@ -342,6 +348,7 @@ export class Pipeline {
   }
 
   private dispatch(slot: number, messages: Message[], start: number, count: number): void {
+    this.onDispatch?.(Date.now() - this.consumedAt);
     const pool = this.pool as Piscina;
     const reference = this.options.reference();
     const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, reference };
@@ -388,6 +395,7 @@ export class Pipeline {
 
   /** Writes one pass of a batch into the open transaction: enriched records and dead letters, in message order. */
   private async produceBatch(batch: Batch, result: DecodeResult): Promise<void> {
+    if (result.latency !== undefined) this.onWorkerLatency?.(result.latency);
     if (!this.sink.inTransaction) {
       await this.sink.begin();
       this.transactionStartedAt = Date.now();

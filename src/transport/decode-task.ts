@@ -1,5 +1,6 @@
 // What the main thread sends a decode worker for one batch, and what it gets back: slot numbers and counts, never records.
 import type { ReferenceVersion } from '../enrich/reference.js';
+import type { LatencySnapshot } from '../metrics/latency.js';
 
 export interface DecodeTask {
   slot: number;
@@ -27,4 +28,6 @@ export interface DecodeResult {
   /** nanoseconds spent decoding and enriching in the worker */
   decodeNs: number;
   enrichNs: number;
+  /** the worker's latency histograms since its last report, about once a second (merged on the main thread) */
+  latency?: LatencySnapshot;
 }

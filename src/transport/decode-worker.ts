@@ -8,6 +8,7 @@ import { RingViews, type RingShared } from './batch-ring.js';
 import type { SlotGeometry } from '../decode/layout.js';
 import type { DecodeResult, DecodeTask } from './decode-task.js';
 import { FeedWriter, type FeedChannel } from '../alarms/feed.js';
+import { LatencyRecorder, initLatency } from '../metrics/latency.js';
 
 interface DecodeWorkerData {
   ring: RingShared;
@@ -24,6 +25,12 @@ const decoder = new Lxe1Decoder(data.ring.memory, data.decoder);
 let referenceVersion = data.reference.version;
 const writer = new RecordJsonWriter(openReference(data.reference.base, data.reference.overlay), data.ring.memory.buffer);
 const feed = claimFeed(data);
+// Stage latency recorded where the work happens; shipped with a result about once a second.
+await initLatency();
+const latency = new LatencyRecorder(['decode_enrich']);
+const LATENCY_REPORT_MS = 1000;
+let latencyReportedAt = Date.now();
+process.on('exit', () => latency.destroy());
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Takes a free alarm-feed ring (a restarted worker takes the one its predecessor released). */
@@ -102,7 +109,15 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     throw new Error(`the output area of slot ${task.slot} (${out.jsonBytes} bytes) cannot hold one record; raise pipeline.batch_max_bytes`);
   }
   const t2 = process.hrtime.bigint();
+  latency.record('decode_enrich', Number(t2 - t0) / 1e6);
+  const now = Date.now();
+  let report;
+  if (now - latencyReportedAt >= LATENCY_REPORT_MS) {
+    report = latency.snapshot();
+    latencyReportedAt = now;
+  }
   return {
+    latency: report,
     slot: task.slot,
     done: m,
     doneRecord: full ? r : 0,

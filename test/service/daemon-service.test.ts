@@ -71,6 +71,10 @@ describe('the daemon as a service', () => {
       expect(body.reasons.join(' ')).toMatch(/SLA/);
       const after = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       expect(after.get('lux_sla_breach')).toBe(1);
+      // stage latency: decode+enrich recorded in the worker and merged here, consume→dispatch on the main thread
+      expect(after.get('lux_stage_latency_seconds_count{stage="decode_enrich"}') ?? 0).toBeGreaterThan(0);
+      expect(after.get('lux_stage_latency_seconds_count{stage="consume_to_dispatch"}') ?? 0).toBeGreaterThan(0);
+      expect(after.get('lux_stage_latency_seconds_count{stage="produce_to_commit"}') ?? 0).toBeGreaterThan(0);
     } finally {
       d.child.kill('SIGTERM');
       expect(await d.exited, d.output()).toBe(0);
