@@ -214,6 +214,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   readiness.producerReady = true;
 
   // Per second: counters into Prometheus, SLA check, readiness, watchdog-friendly heartbeat.
+  let slaRaisedAt = 0;
   const seen = { frames: 0, records: 0, transactions: 0, aborts: 0, dead: new Map<string, number>() };
   const tick = setInterval(() => {
     const c = pipeline.counters;
@@ -245,6 +246,11 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     readiness.slaReason = verdict.reason;
     if (verdict.transition === 'breach') log.warn({ reason: verdict.reason }, 'latency SLA breached');
     if (verdict.transition === 'ok') log.info({ reason: verdict.reason }, 'latency SLA held again');
+    if (verdict.transition !== undefined && config.sla.alarm) {
+      const now = Date.now();
+      if (verdict.transition === 'breach') slaRaisedAt = now;
+      pipeline.enqueueAlarms([slaAlarm(verdict.transition === 'breach' ? 'raised' : 'cleared', slaRaisedAt, now, verdict.percentileSeconds, config)]);
+    }
   }, 1000);
   tick.unref();
   const rotate = setInterval(() => merger.rotate(), 10000);
@@ -300,4 +306,24 @@ async function untilReachable<T>(log: Logger, brokers: string, attempt: () => Pr
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }
+}
+
+/**
+ * The SLA as an alarm (sla.alarm: true), in the SPEC section 4 shape: rule `sla`, equipment_id 0 (the pipeline, not an
+ * equipment), `count` the latency percentile in ms, `threshold` the bound in ms, the window the SLA interval.
+ */
+function slaAlarm(state: 'raised' | 'cleared', raisedAt: number, now: number, percentileSeconds: number, config: LuxConfig): AlarmJson {
+  return {
+    alarm_id: `sla:0:${raisedAt}`,
+    rule: 'sla',
+    state,
+    equipment_id: 0,
+    count: Math.round(percentileSeconds * 1000),
+    threshold: Math.round(config.sla.seconds * 1000),
+    window_start: new Date(now - config.sla.interval_ms).toISOString(),
+    window_end: new Date(now).toISOString(),
+    suppressed: false,
+    equipment: null,
+    emitted_at: new Date(now).toISOString(),
+  };
 }

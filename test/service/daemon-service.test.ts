@@ -41,11 +41,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 300
 }
 
 describe('the daemon as a service', () => {
-  it('serves parseable /metrics, /health, and /ready that degrades when old event times breach the SLA', async () => {
+  it('serves parseable /metrics, /health, and /ready that degrades (and an sla alarm) when old event times breach the SLA', async () => {
     const topics = await daemonTopics('svc-metrics', 2);
     const frames = makeFrames(500, { badEvery: 50 });
     await produceFrames(topics.raw, frames);
-    const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t`, extra: 'sla:\n  seconds: 30' });
+    const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t`, extra: 'sla:\n  seconds: 30\n  alarm: true' });
     const d = startDaemon(config);
     try {
       const url = await httpUrl(d);
@@ -71,6 +71,9 @@ describe('the daemon as a service', () => {
       expect(body.reasons.join(' ')).toMatch(/SLA/);
       const after = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       expect(after.get('lux_sla_breach')).toBe(1);
+      // sla.alarm: the breach is also an alarm on the alarm topic
+      const [sla] = await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 30000 });
+      expect(JSON.parse(sla.value?.toString() ?? '{}')).toMatchObject({ rule: 'sla', state: 'raised', equipment_id: 0, threshold: 30000, suppressed: false });
       // stage latency: decode+enrich recorded in the worker and merged here, consume→dispatch on the main thread
       expect(after.get('lux_stage_latency_seconds_count{stage="decode_enrich"}') ?? 0).toBeGreaterThan(0);
       expect(after.get('lux_stage_latency_seconds_count{stage="consume_to_dispatch"}') ?? 0).toBeGreaterThan(0);
