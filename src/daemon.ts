@@ -240,7 +240,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     merger.add(recorder.snapshot());
     merger.add(stageRecorder.snapshot());
     metrics.feedLatency(merger);
-    const verdict = sla.check(merger);
+    const verdict = sla.check(merger, pipeline.oldestPendingAgeSeconds());
     metrics.sla(verdict, config.sla.seconds);
     readiness.slaHeld = !verdict.breached;
     readiness.slaReason = verdict.reason;

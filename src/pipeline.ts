@@ -119,6 +119,8 @@ export class Pipeline {
   private loopDone: Promise<void> | undefined;
   private loopEnded = false;
   private consumedAt = 0;
+  /** Kafka timestamp of the oldest message consumed and not yet committed (a stalled pipeline shows here) */
+  private oldestPending: number | undefined;
   private lastCheckpointAt = Date.now();
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
@@ -183,6 +185,11 @@ export class Pipeline {
 
   get consumer() {
     return this.source.consumer;
+  }
+
+  /** Seconds since the oldest consumed, uncommitted message was produced (0 when nothing is pending). */
+  oldestPendingAgeSeconds(): number {
+    return this.oldestPending === undefined ? 0 : Math.max(0, (Date.now() - this.oldestPending) / 1000);
   }
 
   /** Per-partition lag of the source. */
@@ -322,6 +329,7 @@ export class Pipeline {
       return 0;
     }
     const n = messages.length;
+    if (n > 0 && this.oldestPending === undefined) this.oldestPending = messages[0].timestamp ?? Date.now();
     // Adapt the batch size to the flow: a full batch doubles it, a small one shrinks it, so a slow trickle is not
     // held back waiting for a batch to fill (consume waits per message, not per batch).
     const max = this.options.ring.maxMessages;
@@ -532,6 +540,8 @@ export class Pipeline {
       const now = Date.now();
       this.counters.transactions++;
       this.counters.lastTransactionMs = now - t0;
+      const head = this.inflight[0];
+      this.oldestPending = head === undefined ? undefined : (head.messages[head.start].timestamp ?? now);
       this.pendingOffsets.clear();
       const batches = this.committedTimings.splice(0);
       const alarms = this.alarmsInTransaction.splice(0);
@@ -560,6 +570,7 @@ export class Pipeline {
       }
     }
     await this.drainAllDiscarding();
+    this.oldestPending = undefined;
     this.pendingOffsets.clear();
     this.committedTimings.length = 0;
     // The aborted alarms are written again in the next transaction: they were decided once, from records that
