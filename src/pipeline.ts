@@ -155,7 +155,6 @@ export class Pipeline {
       clientId: options.clientId,
       topic: options.topics.raw,
       consumeTimeoutMs: options.consumeTimeoutMs,
-      instanceId: options.transactionalId,
       extra: options.consumerExtra,
     });
     this.sink = new TransactionalSink({
@@ -324,6 +323,9 @@ export class Pipeline {
       messages = await this.source.consumeBatch(this.batchSize);
       this.consumedAt = Date.now();
     } catch (err) {
+      // A fatal consumer error leaves the client unusable: end with a clear error (systemd restarts the service,
+      // which resumes from the last commit) rather than retry forever.
+      if ((err as { isFatal?: boolean }).isFatal === true) throw new LuxError('E_KAFKA', `the consumer failed fatally: ${(err as Error).message}`);
       this.options.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
       await sleep(200);
       return 0;
@@ -559,16 +561,6 @@ export class Pipeline {
       throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
     }
     log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.sink.abort();
-        break;
-      } catch (e) {
-        if (!isAbortable(e)) throw e;
-        log.warn({ attempt, err: (e as Error).message }, 'abort failed; retrying');
-        await sleep(Math.min(5000, 200 * attempt));
-      }
-    }
     await this.drainAllDiscarding();
     this.oldestPending = undefined;
     this.pendingOffsets.clear();
@@ -577,7 +569,22 @@ export class Pipeline {
     // were counted once; only their write failed.
     this.counters.alarms -= this.alarmsInTransaction.length;
     this.pendingAlarms.unshift(...this.alarmsInTransaction.splice(0));
-    await this.rewind([...this.source.assigned]);
+    // While the broker is away each step fails; retry until it answers (one log line an attempt), never give up on a
+    // transient outage. A fatal error (fenced by a newer instance) still ends the pipeline.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sink.abort();
+        // what is assigned now: the group may have rebalanced during the outage
+        await this.rewind([...this.source.assigned]);
+        if (attempt > 1) log.info({ attempt }, 'recovered: rewound to the last committed offsets');
+        return;
+      } catch (e) {
+        const kafka = (e as { kafka?: { isFatal?: boolean } }).kafka ?? (e as { isFatal?: boolean });
+        if (kafka.isFatal === true) throw e;
+        log.warn({ attempt, err: (e as Error).message }, 'recovery after a failed transaction did not complete; retrying');
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+      }
+    }
   }
 
   private async drainAllDiscarding(): Promise<void> {
@@ -592,12 +599,19 @@ export class Pipeline {
     const topic = this.options.topics.raw;
     const consumer = this.source.consumer;
     const committed = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
-      consumer.committed(partitions.map((partition) => ({ topic, partition })), 10000, (err, tps) => (err ? reject(err) : resolve(tps)));
+      consumer.committed(partitions.map((partition) => ({ topic, partition })), 10000, (err, tps) =>
+        err ? reject(new LuxError('E_KAFKA', `cannot read the committed offsets of ${topic}: ${err.message}`)) : resolve(tps),
+      );
     });
     for (const tp of committed) {
       // No committed offset yet: back to the beginning, as auto.offset.reset=earliest would.
       const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : -2;
-      await new Promise<void>((resolve) => consumer.seek({ topic, partition: tp.partition, offset }, 5000, () => resolve()));
+      // a seek that fails must fail the rewind: reading on from the current position would skip the aborted records
+      await new Promise<void>((resolve, reject) =>
+        consumer.seek({ topic, partition: tp.partition, offset }, 5000, (err) =>
+          err ? reject(new LuxError('E_KAFKA', `cannot rewind ${topic}/${tp.partition} to offset ${offset}: ${err.message}`)) : resolve(),
+        ),
+      );
       this.positions.delete(tp.partition);
     }
   }

@@ -41,7 +41,6 @@ const source = new KafkaSource({
   clientId: 'lux-passthrough',
   topic: input,
   consumeTimeoutMs: 20,
-  instanceId: v['transactional-id'],
 });
 const sink = new TransactionalSink({
   brokers: v.brokers as string,

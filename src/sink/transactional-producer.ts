@@ -97,13 +97,18 @@ export class TransactionalSink {
     this.open = false;
   }
 
+  /**
+   * Aborts the open transaction. A failure (the broker unreachable, a timeout) leaves it marked open, so calling
+   * again retries the abort; librdkafka's "no transaction in progress" counts as aborted.
+   */
   async abort(): Promise<void> {
     if (!this.open) return;
     try {
       await this.call('abortTransaction', (cb) => this.producer.abortTransaction(this.options.callTimeoutMs, cb));
-    } finally {
-      this.open = false;
+    } catch (err) {
+      if ((err as { kafka?: LibrdKafkaError }).kafka?.code !== Kafka.CODES.ERRORS.ERR__STATE) throw err;
     }
+    this.open = false;
   }
 
   async disconnect(timeoutMs: number): Promise<void> {

@@ -23,7 +23,8 @@ describe('lux run across a broker restart', () => {
     const bootstrap = await startBroker({ port: PORT });
     process.env.LUX_KAFKA_BROKERS = bootstrap;
     const topics = await daemonTopics('eo-broker', 2);
-    const first = makeFrames(3000, { badEvery: 300 });
+    // large enough that the daemon is mid-transaction when the broker goes away
+    const first = makeFrames(40000, { badEvery: 300 });
     const second = makeFrames(3000, { badEvery: 300, seqBase: 3000 });
     await produceFrames(topics.raw, first);
     const expected = expectedRecords([...first, ...second]);
@@ -33,7 +34,8 @@ describe('lux run across a broker restart', () => {
     try {
       await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 1000, timeoutMs: 60000 });
       expect(await stopBroker({ port: PORT })).toBe(true);
-      await sleep(3000);
+      // longer than a transactional call's timeout (20 s here): the daemon's commit fails and it must recover
+      await sleep(25000);
       expect(d.child.exitCode, `the daemon must survive the outage:\n${d.output()}`).toBeNull();
       await startBroker({ port: PORT });
       await produceFrames(topics.raw, second);
