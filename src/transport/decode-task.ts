@@ -28,6 +28,6 @@ export interface DecodeResult {
   /** nanoseconds spent decoding and enriching in the worker */
   decodeNs: number;
   enrichNs: number;
-  /** the worker's latency histograms since its last report, about once a second (merged on the main thread) */
+  /** the worker's latency histograms since its last report, at most every 250 ms (merged on the main thread) */
   latency?: LatencySnapshot;
 }

@@ -69,7 +69,10 @@ describe('the daemon as a service', () => {
         return r.status === 503 ? ((await r.json()) as { reasons: string[] }) : undefined;
       });
       expect(body.reasons.join(' ')).toMatch(/SLA/);
-      const after = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+      const after = await until('stage latencies in /metrics', async () => {
+        const m = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+        return (m.get('lux_stage_latency_seconds_count{stage="decode_enrich"}') ?? 0) > 0 ? m : undefined;
+      });
       expect(after.get('lux_sla_breach')).toBe(1);
       // sla.alarm: the breach is also an alarm on the alarm topic
       const [sla] = await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 30000 });
