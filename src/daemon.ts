@@ -148,7 +148,6 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     transactionTimeoutMs: config.kafka.transaction_timeout_ms,
     drainTimeoutMs: config.pipeline.drain_timeout_ms,
     consumeTimeoutMs: 10,
-    maxProducerQueue: 200000,
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerExtra: { 'queued.max.messages.kbytes': budgetKb, ...config.kafka.extra },
     producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },

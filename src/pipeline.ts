@@ -28,8 +28,6 @@ export interface PipelineOptions {
   drainTimeoutMs: number;
   /** per-message wait of a batch read */
   consumeTimeoutMs: number;
-  /** producer queue depth above which fetching pauses */
-  maxProducerQueue: number;
   consumerExtra?: Record<string, string | number | boolean>;
   producerExtra?: Record<string, string | number | boolean>;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
@@ -163,6 +161,7 @@ export class Pipeline {
       transactionalId: options.transactionalId,
       transactionTimeoutMs: options.transactionTimeoutMs,
       callTimeoutMs: Math.max(10000, Math.min(options.transactionTimeoutMs, 60000)),
+      onRetry: (call, attempt, err) => options.log.warn({ call, attempt, err: err.message }, 'transactional call failed; retrying it (the broker may be away)'),
       extra: options.producerExtra,
     });
     this.views = new RingViews(createRingShared(options.ring));
@@ -258,7 +257,7 @@ export class Pipeline {
         continue;
       }
       let consumed = 0;
-      if (!this.stopping && this.freeSlots.length > 0 && !this.backpressured()) {
+      if (!this.stopping && this.freeSlots.length > 0) {
         consumed = await this.consumeAndDispatch();
       }
       const idle = consumed === 0 || this.freeSlots.length === 0;
@@ -294,14 +293,11 @@ export class Pipeline {
     for (const w of this.quiesceWaiters.splice(0)) w();
   }
 
-  private backpressured(): boolean {
-    return this.producerQueue() > this.options.maxProducerQueue;
-  }
-
   private updatePause(): void {
     // librdkafka keeps fetching into its own queue while we do not consume; pausing the partitions bounds that queue
-    // when the ring is full or the producer is behind.
-    const full = this.freeSlots.length === 0 || this.producerQueue() > this.options.maxProducerQueue;
+    // while the ring is full. A producer that falls behind fills its own queue (queue.buffering.max.kbytes, from the
+    // memory budget); produce then waits, the loop stops draining, the ring fills, and fetching pauses here too.
+    const full = this.freeSlots.length === 0;
     if (full && !this.counters.paused) {
       this.source.pause([...this.source.assigned]);
       this.counters.paused = true;
@@ -309,12 +305,6 @@ export class Pipeline {
       this.source.resume([...this.source.assigned]);
       this.counters.paused = false;
     }
-  }
-
-  private producerQueue(): number {
-    // outq_len: messages waiting in librdkafka (queued, in flight or awaiting acknowledgement)
-    const client = (this.sink.producer as unknown as { _client?: { getOutQueueLength?: () => number } })._client;
-    return client?.getOutQueueLength?.() ?? 0;
   }
 
   private async consumeAndDispatch(): Promise<number> {

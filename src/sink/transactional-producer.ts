@@ -11,6 +11,8 @@ export interface SinkOptions {
   /** timeout for init/commit/abort/sendOffsets calls */
   callTimeoutMs: number;
   extra?: Record<string, string | number | boolean>;
+  /** told of each retry of a transactional call that failed with a retriable error (a timeout, the broker away) */
+  onRetry?: (call: string, attempt: number, err: Error) => void;
 }
 
 export type Header = Record<string, string>;
@@ -91,9 +93,9 @@ export class TransactionalSink {
   async commit(offsets: TopicPartitionOffset[], consumer: Kafka.KafkaConsumer): Promise<void> {
     if (!this.open) return;
     if (offsets.length > 0) {
-      await this.call('sendOffsetsToTransaction', (cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.options.callTimeoutMs, cb));
+      await this.retrying('sendOffsetsToTransaction', (cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.options.callTimeoutMs, cb));
     }
-    await this.call('commitTransaction', (cb) => this.producer.commitTransaction(this.options.callTimeoutMs, cb));
+    await this.retrying('commitTransaction', (cb) => this.producer.commitTransaction(this.options.callTimeoutMs, cb));
     this.open = false;
   }
 
@@ -104,7 +106,7 @@ export class TransactionalSink {
   async abort(): Promise<void> {
     if (!this.open) return;
     try {
-      await this.call('abortTransaction', (cb) => this.producer.abortTransaction(this.options.callTimeoutMs, cb));
+      await this.retrying('abortTransaction', (cb) => this.producer.abortTransaction(this.options.callTimeoutMs, cb));
     } catch (err) {
       if ((err as { kafka?: LibrdKafkaError }).kafka?.code !== Kafka.CODES.ERRORS.ERR__STATE) throw err;
     }
@@ -119,6 +121,24 @@ export class TransactionalSink {
         resolve();
       });
     });
+  }
+
+  /**
+   * A transactional call repeated while it fails with a retriable error: librdkafka resumes a timed-out commit or
+   * abort where it left off, and refuses any other transactional call until the same one is called again.
+   */
+  private async retrying(name: string, fn: (cb: (err: LibrdKafkaError | null) => void) => void): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.call(name, fn);
+        return;
+      } catch (err) {
+        const k = (err as { kafka?: LibrdKafkaError }).kafka;
+        if (k?.isRetriable !== true || k.isFatal === true || k.isTxnRequiresAbort === true) throw err;
+        this.options.onRetry?.(name, attempt, err as Error);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
+      }
+    }
   }
 
   private call(name: string, fn: (cb: (err: LibrdKafkaError | null) => void) => void): Promise<void> {
