@@ -2,7 +2,7 @@
 import { Piscina } from 'piscina';
 import type { Message, TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
 import { KafkaSource } from './source/kafka-consumer.js';
-import { TransactionalSink, isAbortable, type Header } from './sink/transactional-producer.js';
+import { TransactionalSink, type Header } from './sink/transactional-producer.js';
 import { RingViews, createRingShared, type RingSizes } from './transport/batch-ring.js';
 import type { DecodeResult, DecodeTask } from './transport/decode-task.js';
 import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT, R_TIME_F64 } from './decode/layout.js';
@@ -243,47 +243,18 @@ export class Pipeline {
   // ── the loop ─────────────────────────────────────────────────────────────────────────────────────────────────
 
   private async loop(): Promise<void> {
-    const { commitIntervalMs } = this.options;
     while (!this.stopping || this.inflight.length > 0 || this.committing !== undefined) {
       if (this.fatal !== undefined) throw this.fatal;
-      if (this.quiesceWaiters.length > 0) {
-        if (this.committing !== undefined) await this.committing;
-        await this.drainAll();
-        await this.writeCheckpoint();
-        await this.commit();
-        const waiters = this.quiesceWaiters;
-        this.quiesceWaiters = [];
-        for (const w of waiters) w();
-        continue;
-      }
-      let consumed = 0;
-      if (!this.stopping && this.freeSlots.length > 0) {
-        consumed = await this.consumeAndDispatch();
-      }
-      const idle = consumed === 0 || this.freeSlots.length === 0;
-      if (this.options.checkpoint !== undefined && Date.now() - this.lastCheckpointAt >= this.options.checkpoint.intervalMs) {
-        if (this.committing !== undefined) await this.committing;
-        await this.drainAll();
-        await this.writeCheckpoint();
-        await this.commit();
-        continue;
-      }
-      if (this.committing !== undefined) {
-        // Workers keep decoding while the commit is in flight; produce resumes once the next transaction can open.
-        if (idle) await this.committing;
-      } else {
-        // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
-        await this.drainReady(this.inflight.length > 0 && idle);
-        if (this.pendingAlarms.length > 0) await this.produceAlarms();
-        if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
-          this.committing = this.commit().finally(() => {
-            this.committing = undefined;
-          });
-        }
-      }
-      this.updatePause();
-      if (consumed === 0 && this.inflight.length === 0 && !this.stopping) {
-        this.sink.poll();
+      try {
+        await this.step();
+      } catch (err) {
+        // Anything but a fatal error: abort what the open transaction holds and read again from the last commit.
+        // Exactly once holds (nothing uncommitted is visible), and the daemon stays up through transient states.
+        if (isFatalError(err)) throw err;
+        if (this.committing !== undefined) await this.committing.catch(() => undefined);
+        this.options.log.warn({ err: (err as Error).message }, 'pipeline step failed');
+        await this.recover(err);
+        await sleep(100);
       }
     }
     if (this.committing !== undefined) await this.committing;
@@ -291,6 +262,50 @@ export class Pipeline {
     await this.commit();
     this.loopEnded = true;
     for (const w of this.quiesceWaiters.splice(0)) w();
+  }
+
+  /** One turn of the loop: consume and dispatch, produce what is ready, commit when due. */
+  private async step(): Promise<void> {
+    const { commitIntervalMs } = this.options;
+    if (this.quiesceWaiters.length > 0) {
+      if (this.committing !== undefined) await this.committing;
+      await this.drainAll();
+      await this.writeCheckpoint();
+      await this.commit();
+      const waiters = this.quiesceWaiters;
+      this.quiesceWaiters = [];
+      for (const w of waiters) w();
+      return;
+    }
+    let consumed = 0;
+    if (!this.stopping && this.freeSlots.length > 0) {
+      consumed = await this.consumeAndDispatch();
+    }
+    const idle = consumed === 0 || this.freeSlots.length === 0;
+    if (this.options.checkpoint !== undefined && Date.now() - this.lastCheckpointAt >= this.options.checkpoint.intervalMs) {
+      if (this.committing !== undefined) await this.committing;
+      await this.drainAll();
+      await this.writeCheckpoint();
+      await this.commit();
+      return;
+    }
+    if (this.committing !== undefined) {
+      // Workers keep decoding while the commit is in flight; produce resumes once the next transaction can open.
+      if (idle) await this.committing;
+    } else {
+      // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
+      await this.drainReady(this.inflight.length > 0 && idle);
+      if (this.pendingAlarms.length > 0) await this.produceAlarms();
+      if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
+        this.committing = this.commit().finally(() => {
+          this.committing = undefined;
+        });
+      }
+    }
+    this.updatePause();
+    if (consumed === 0 && this.inflight.length === 0 && !this.stopping) {
+      this.sink.poll();
+    }
   }
 
   private updatePause(): void {
@@ -315,7 +330,7 @@ export class Pipeline {
     } catch (err) {
       // A fatal consumer error leaves the client unusable: end with a clear error (systemd restarts the service,
       // which resumes from the last commit) rather than retry forever.
-      if ((err as { isFatal?: boolean }).isFatal === true) throw new LuxError('E_KAFKA', `the consumer failed fatally: ${(err as Error).message}`);
+      if ((err as { isFatal?: boolean }).isFatal === true) throw Object.assign(new LuxError('E_KAFKA', `the consumer failed fatally: ${(err as Error).message}`), { isFatal: true });
       this.options.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
       await sleep(200);
       return 0;
@@ -547,7 +562,7 @@ export class Pipeline {
   private async recover(err: unknown): Promise<void> {
     const { log } = this.options;
     this.counters.aborts++;
-    if (!isAbortable(err)) {
+    if (isFatalError(err)) {
       throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
     }
     log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');
@@ -652,4 +667,9 @@ async function settledOrNot<T>(p: Promise<T>, wait: boolean): Promise<T | undefi
   const marker = Symbol('pending');
   const v = await Promise.race([p, Promise.resolve(marker)]);
   return v === marker ? undefined : (v as T);
+}
+
+/** A librdkafka fatal error (fenced producer, fatal consumer state): the client is unusable and the pipeline ends. */
+function isFatalError(err: unknown): boolean {
+  return (err as { kafka?: { isFatal?: boolean } }).kafka?.isFatal === true || (err as { isFatal?: boolean }).isFatal === true;
 }

@@ -80,7 +80,7 @@ export class TransactionalSink {
       return true;
     } catch (err) {
       if ((err as LibrdKafkaError).code === Kafka.CODES.ERRORS.ERR__QUEUE_FULL) return false;
-      throw err;
+      throw Object.assign(new LuxError('E_KAFKA', `produce to '${topic}' failed: ${(err as Error).message}`, { cause: err }), { kafka: err });
     }
   }
 
