@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { LuxConfig } from './config/schema.js';
 import { Pipeline, type CommittedBatch } from './pipeline.js';
-import { ensureTopics } from './sink/topics.js';
+import { ensureTopics, isUnreachable } from './sink/topics.js';
 import { compileLxe1, Lxe1Decoder } from './decode/wasm-decoder.js';
 import { RefdataService } from './enrich/refdata-service.js';
 import { openReference, type Reference } from './enrich/reference.js';
@@ -299,9 +299,9 @@ async function untilReachable<T>(log: Logger, brokers: string, attempt: () => Pr
     try {
       return await attempt();
     } catch (err) {
-      if (!(err instanceof LuxError) || !/cannot reach|cannot read metadata/.test(err.message)) throw err;
+      if (!isUnreachable(err)) throw err;
       const waitMs = Math.min(30000, 1000 * 2 ** Math.min(n - 1, 5));
-      log.warn({ brokers, attempt: n, retryInMs: waitMs, err: err.message }, 'Kafka brokers unreachable at start; retrying');
+      log.warn({ brokers, attempt: n, retryInMs: waitMs, err: (err as Error).message }, 'Kafka brokers unreachable at start; retrying');
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }

@@ -8,17 +8,26 @@ export interface TopicPlan {
   compacted: boolean;
 }
 
+/** An error meaning the brokers did not answer (worth retrying), as opposed to an answer that refuses the start. */
+export function unreachable(message: string): LuxError {
+  return Object.assign(new LuxError('E_KAFKA', message), { unreachable: true });
+}
+
+export function isUnreachable(err: unknown): boolean {
+  return (err as { unreachable?: boolean }).unreachable === true;
+}
+
 /** Lists the topics that exist on the cluster. */
 export async function existingTopics(brokers: string, timeoutMs: number): Promise<Set<string>> {
   const client = new Kafka.Producer({ 'metadata.broker.list': brokers, 'client.id': 'lux-topics' });
   try {
     await new Promise<void>((resolve, reject) =>
       client.connect({ timeout: timeoutMs }, (err) =>
-        err ? reject(new LuxError('E_KAFKA', `cannot reach the Kafka brokers at ${brokers} within ${timeoutMs} ms: ${err.message}`)) : resolve(),
+        err ? reject(unreachable(`cannot reach the Kafka brokers at ${brokers} within ${timeoutMs} ms: ${err.message}`)) : resolve(),
       ),
     );
     const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      client.getMetadata({ timeout: timeoutMs }, (err, data) => (err ? reject(new LuxError('E_KAFKA', `cannot read metadata from ${brokers}: ${err.message}`)) : resolve(data))),
+      client.getMetadata({ timeout: timeoutMs }, (err, data) => (err ? reject(unreachable(`cannot read metadata from ${brokers}: ${err.message}`)) : resolve(data))),
     );
     return new Set(md.topics.filter((t) => t.partitions.length > 0).map((t) => t.name));
   } finally {
