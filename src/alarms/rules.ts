@@ -191,6 +191,7 @@ export class RuleWindows {
             windowEndMs: endMs,
             suppressed: maintenance(eq, endMs),
           });
+          st.touch(s);
           st.open[s] = NaN;
           this.cleared++;
         }
@@ -207,6 +208,7 @@ export class RuleWindows {
           windowEndMs: endMs,
           suppressed: maintenance(eq, endMs),
         });
+        st.touch(s);
         st.open[s] = endMs;
         this.raised++;
       }

@@ -14,6 +14,14 @@ export const WATERMARK_DEFAULTS = {
   idleTimeoutMs: 30_000,
 } as const;
 
+/** A tracker's whole state, copied (`save`, `restore`). */
+export interface WatermarkSaved {
+  maxTime: Float64Array<ArrayBuffer>;
+  lastSeen: Float64Array<ArrayBuffer>;
+  known: Uint8Array<ArrayBuffer>;
+  floor: number;
+}
+
 export class WatermarkTracker {
   readonly idleTimeoutMs: number;
   /** largest event time seen per partition; -Infinity when none yet */
@@ -101,6 +109,23 @@ export class WatermarkTracker {
       if (t > this.maxTime[p]) this.maxTime[p] = t;
     }
     if (state.floor > this.floor) this.floor = state.floor;
+  }
+
+  /** Everything, copied: what a transaction's rollback puts back (`restore`). */
+  save(): WatermarkSaved {
+    return { maxTime: this.maxTime.slice(), lastSeen: this.lastSeen.slice(), known: this.known.slice(), floor: this.floor };
+  }
+
+  restore(saved: WatermarkSaved): void {
+    this.maxTime = saved.maxTime;
+    this.lastSeen = saved.lastSeen;
+    this.known = saved.known;
+    this.floor = saved.floor;
+  }
+
+  /** The largest event time seen from `partition`; -Infinity when none. */
+  maxTimeOf(partition: number): number {
+    return partition < this.known.length && this.known[partition] === 1 ? this.maxTime[partition] : -Infinity;
   }
 
   private ensure(p: number): void {

@@ -18,6 +18,11 @@
 // partitions can be checkpointed, handed to another instance and dropped here (alarm-thread.ts). Equipment is keyed
 // onto one partition by the producers; when one equipment arrives on several partitions, the partition of its latest
 // counted failure owns the whole slot (the latest wins), and the slot moves with that partition.
+//
+// A journal makes one transaction's changes undoable and listable: between `begin()` and `end()` (or `rollback()`), the
+// first change to an equipment records its state before the transaction (or that it had none), the frontier and
+// the deferred list are saved whole. `rollback()` puts all of it back when the transaction aborts; the journal's
+// keys are also what the transaction's changelog entry writes (alarm-thread.ts).
 
 import { LuxError } from '../errors.js';
 
@@ -99,6 +104,22 @@ export class WindowStore {
   private free = new Int32Array(0);
   private freeTop = 0;
 
+  // ── journal (see the file header); a slot is journaled once per transaction: touchedAt[s] === epoch
+  private journaling = false;
+  private epoch = 0;
+  private touchedAt = new Uint32Array(0);
+  /** journal records: equipment, whether it had a slot before, and that slot's fields */
+  journalCount = 0;
+  private jKey = new Uint32Array(64);
+  private jHad = new Uint8Array(64);
+  private jHead = new Float64Array(64);
+  private jOpen = new Float64Array(64);
+  private jPart = new Uint16Array(64);
+  private jDone = new Float64Array(64);
+  private jCounts = new Uint32Array(0);
+  private savedLastBucket = NaN;
+  private savedDeferred: { eq: Uint32Array; bucket: Float64Array; n: Uint32Array; part: Uint16Array; min: number } | null = null;
+
   // ── hash index: slot + 1 per cell, 0 = empty; linear probing, backward-shift deletion
   private index = new Int32Array(0);
   private mask = 0;
@@ -136,6 +157,141 @@ export class WindowStore {
     this.ring = this.k + aheadSlides;
     this.maxEquipment = geometry.maxEquipment ?? WINDOW_DEFAULTS.maxEquipment;
     this.grow(Math.max(16, Math.min(geometry.initialEquipment ?? WINDOW_DEFAULTS.initialEquipment, this.maxEquipment)));
+    this.jCounts = new Uint32Array(64 * this.ring);
+  }
+
+  // ── the journal
+
+  /** Opens a transaction's journal: changes from here on can be rolled back, and are listed by `journalKey`. */
+  begin(): void {
+    this.journaling = true;
+    this.epoch = (this.epoch + 1) >>> 0;
+    if (this.epoch === 0) {
+      this.touchedAt.fill(0);
+      this.epoch = 1;
+    }
+    this.journalCount = 0;
+    this.savedLastBucket = this.lastBucket;
+    const d = this.exportDeferred();
+    this.savedDeferred = { ...d, min: this.deferredMin };
+  }
+
+  /** Closes the journal, keeping the changes (the transaction committed). */
+  end(): void {
+    this.journaling = false;
+    this.journalCount = 0;
+    this.savedDeferred = null;
+  }
+
+  get inJournal(): boolean {
+    return this.journaling;
+  }
+
+  /** Equipment of journal record `i`, whether it had a slot before the transaction, and that slot's partition. */
+  journalKey(i: number): number {
+    return this.jKey[i];
+  }
+  journalHad(i: number): boolean {
+    return this.jHad[i] === 1;
+  }
+  journalPart(i: number): number {
+    return this.jPart[i];
+  }
+
+  /** Puts back the state of `begin()`: every journaled equipment as it was, the frontier and the deferred list. */
+  rollback(): void {
+    if (!this.journaling) return;
+    this.journaling = false;
+    const R = this.ring;
+    // newest first, so an equipment journaled twice (released, then taken again) ends as its first record says
+    for (let i = this.journalCount - 1; i >= 0; i--) {
+      const eq = this.jKey[i];
+      let s = this.find(eq);
+      if (this.jHad[i] === 0) {
+        if (s >= 0) this.release(s);
+        continue;
+      }
+      if (s < 0) s = this.slotFor(eq, this.jHead[i]);
+      if (s < 0) continue; // cannot happen: it held a slot before, and rollback only frees slots first
+      this.head[s] = this.jHead[i];
+      this.open[s] = this.jOpen[i];
+      this.part[s] = this.jPart[i];
+      this.done[s] = this.jDone[i];
+      this.counts.set(this.jCounts.subarray(i * R, (i + 1) * R), s * R);
+    }
+    this.journalCount = 0;
+    this.lastBucket = this.savedLastBucket;
+    const d = this.savedDeferred;
+    if (d !== null) {
+      const c = d.eq.length;
+      if (this.deferredEq.length < c) {
+        this.deferredEq = new Uint32Array(c);
+        this.deferredBucket = new Float64Array(c);
+        this.deferredN = new Uint32Array(c);
+        this.deferredPart = new Uint16Array(c);
+      }
+      this.deferredEq.set(d.eq);
+      this.deferredBucket.set(d.bucket);
+      this.deferredN.set(d.n);
+      this.deferredPart.set(d.part);
+      this.deferredCount = c;
+      this.deferredMin = d.min;
+      this.savedDeferred = null;
+    }
+  }
+
+  /** Did the deferred list change since `begin()`? */
+  deferredChanged(): boolean {
+    const d = this.savedDeferred;
+    if (d === null) return false;
+    const c = this.deferredCount;
+    if (d.eq.length !== c) return true;
+    for (let i = 0; i < c; i++) {
+      if (d.eq[i] !== this.deferredEq[i] || d.bucket[i] !== this.deferredBucket[i] || d.n[i] !== this.deferredN[i] || d.part[i] !== this.deferredPart[i]) return true;
+    }
+    return false;
+  }
+
+  /** Calls `fn` with the partition and equipment of every deferred event now and at `begin()`, if the list changed. */
+  forEachDeferredChange(fn: (partition: number, equipment: number) => void): void {
+    if (!this.deferredChanged()) return;
+    for (let i = 0; i < this.deferredCount; i++) fn(this.deferredPart[i], this.deferredEq[i]);
+    const d = this.savedDeferred;
+    if (d !== null) for (let i = 0; i < d.eq.length; i++) fn(d.part[i], d.eq[i]);
+  }
+
+  /** Journals slot `s` before its first change in the open transaction. */
+  touch(s: number): void {
+    if (!this.journaling || this.touchedAt[s] === this.epoch) return;
+    this.touchedAt[s] = this.epoch;
+    const i = this.journalSlot();
+    const R = this.ring;
+    this.jKey[i] = this.keys[s];
+    this.jHad[i] = 1;
+    this.jHead[i] = this.head[s];
+    this.jOpen[i] = this.open[s];
+    this.jPart[i] = this.part[s];
+    this.jDone[i] = this.done[s];
+    this.jCounts.set(this.counts.subarray(s * R, (s + 1) * R), i * R);
+  }
+
+  private journalSlot(): number {
+    if (this.journalCount === this.jKey.length) {
+      const cap = this.jKey.length * 2;
+      const grow = <T extends Uint32Array | Uint8Array | Uint16Array | Float64Array>(a: T, n: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(n);
+        b.set(a as never);
+        return b;
+      };
+      this.jKey = grow(this.jKey, cap);
+      this.jHad = grow(this.jHad, cap);
+      this.jHead = grow(this.jHead, cap);
+      this.jOpen = grow(this.jOpen, cap);
+      this.jPart = grow(this.jPart, cap);
+      this.jDone = grow(this.jDone, cap);
+      this.jCounts = grow(this.jCounts, cap * this.ring);
+    }
+    return this.journalCount++;
   }
 
   /** Bucket number of an event time. */
@@ -174,6 +330,7 @@ export class WindowStore {
       this.fullDropped += n;
       return ADD_FULL;
     }
+    this.touch(s);
     this.part[s] = partition;
     const R = this.ring;
     const base = s * R;
@@ -254,6 +411,7 @@ export class WindowStore {
   /** Frees slot `s` (its equipment has no open alarm and no bucket any pending window needs). */
   release(s: number): void {
     if (this.used[s] === 0) return;
+    this.touch(s);
     const eq = this.keys[s];
     // find the index cell holding s
     let i = hashOf(eq, this.shift);
@@ -305,6 +463,14 @@ export class WindowStore {
       return this.slotFor(eq, b);
     }
     const s = this.freeTop > 0 ? this.free[--this.freeTop] : this.highWater++;
+    if (this.journaling) {
+      // a new equipment: the journal records that it had no slot
+      this.touchedAt[s] = this.epoch;
+      const j = this.journalSlot();
+      this.jKey[j] = eq;
+      this.jHad[j] = 0;
+      this.jPart[j] = 0;
+    }
     this.index[i] = s + 1;
     this.keys[s] = eq;
     this.used[s] = 1;
@@ -406,6 +572,8 @@ export class WindowStore {
     done.set(this.done);
     const free = new Int32Array(cap);
     free.set(this.free.subarray(0, this.freeTop));
+    const touchedAt = new Uint32Array(cap);
+    touchedAt.set(this.touchedAt);
     let size = 16;
     while (size < cap * 2) size *= 2;
     const index = new Int32Array(size);
@@ -425,6 +593,7 @@ export class WindowStore {
     this.part = part;
     this.done = done;
     this.free = free;
+    this.touchedAt = touchedAt;
     this.index = index;
     this.mask = mask;
     this.shift = shift;
