@@ -15,7 +15,8 @@ import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
 import { AlarmEngine } from './alarms/alarm-thread.js';
-import { checkpointKey, readCheckpoint } from './alarms/checkpoint.js';
+import { changelogKey, readChangelog } from './alarms/checkpoint.js';
+import { assembleSnapshot } from './alarms/state-codec.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 
@@ -98,7 +99,6 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   // The alarm thread: one feed ring per decode worker; alarms go into the pipeline's transactions, and to the
   // webhook once committed (suppressed ones never).
   const alarmLog = componentLogger(log, 'alarms');
-  let pipelineRef: Pipeline | undefined;
   const webhook =
     config.alarms.webhook === undefined
       ? undefined
@@ -109,9 +109,14 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           timeoutMs: config.alarms.webhook.timeout_ms,
           onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
         });
-  // Window state is checkpointed per input partition under `<group_id>:<partition>` and restored when a partition is
-  // assigned (at start and on every rebalance), so neither a restart nor a partition moving to another instance
-  // misses an alarm or repeats a raise.
+  // The window state moves with the pipeline's transactions: each one writes what it changed into the compacted state
+  // topic with the offsets, per input partition its own value (`<group_id>:<partition>`) and one per equipment
+  // changed (`<group_id>:<partition>:e<equipment>`, a tombstone once evicted); an abort puts the windows back. A
+  // partition assigned (at start, on every rebalance) reads its values back first, so neither a restart, a crash nor
+  // a partition moving to another instance misses an alarm or repeats a raise.
+  if (config.alarms.checkpoint_ms !== undefined) {
+    alarmLog.warn({ key: 'alarms.checkpoint_ms' }, 'alarms.checkpoint_ms is no longer used (every transaction writes the alarm state it changed); remove it');
+  }
   const engine =
     config.alarms.rules.length === 0
       ? undefined
@@ -120,15 +125,6 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           idleTimeoutMs: config.alarms.idle_partition_ms,
           equipment: (id) => JSON.parse(reference().equipmentJson(id)) as EquipmentObject | null,
           maintenance: (id, t) => reference().maintenanceJson(id, t) !== 'null',
-          onAlarms: (alarms) => {
-            for (const a of alarms) {
-              const m = metrics.rule(a.rule);
-              if (a.state === 'raised') m.raised.inc();
-              else m.cleared.inc();
-              if (a.suppressed) m.suppressed.inc();
-            }
-            pipelineRef?.enqueueAlarms(alarms);
-          },
           onError: (err) => alarmLog.error({ err: err.message }, 'alarm thread failed'),
         });
   const alarmFeeds = engine === undefined ? undefined : Array.from({ length: config.pipeline.workers }, () => engine.addProducer());
@@ -153,31 +149,43 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
     workerData: { decoder: decoderModule, reference: refdata.current(), alarmFeeds, alarmClaims },
     reference: () => refdata.current(),
-    checkpoint:
+    alarms:
       engine === undefined
         ? undefined
         : {
-            intervalMs: config.alarms.checkpoint_ms,
-            topic: config.topics.alarm_state,
-            take: async (partitions, leaving) =>
-              (await engine.snapshotPartitions(partitions, leaving)).map((s) => ({ key: checkpointKey(config.kafka.group_id, s.partition), value: s.state })),
+            stateTopic: config.topics.alarm_state,
+            prepare: async (throughSeq, owned) => {
+              const { alarms, entries } = await engine.prepare(throughSeq, owned);
+              return { alarms, messages: entries.map((e) => ({ key: changelogKey(config.kafka.group_id, e), value: e.state })) };
+            },
+            settle: () => engine.settle(true),
+            discard: () => engine.discard(),
+            due: () => engine.due,
           },
     log: componentLogger(log, 'pipeline'),
   });
-  pipelineRef = pipeline;
   if (engine !== undefined) {
-    // Before any record of a new partition is read: its last committed checkpoint, merged into the running windows.
+    // Before any record of a new partition is read: its committed changelog values, merged into the running windows.
     pipeline.onAssigned = async (partitions) => {
-      const keys = partitions.map((p) => checkpointKey(config.kafka.group_id, p));
-      const found = await readCheckpoint(brokers, config.topics.alarm_state, keys);
-      const states = keys.flatMap((k) => found.get(k) ?? []);
+      const t0 = Date.now();
+      const found = await readChangelog(brokers, config.topics.alarm_state, config.kafka.group_id, partitions);
+      const states: Buffer[] = [];
+      let equipment = 0;
+      for (const [partition, c] of found) {
+        try {
+          states.push(assembleSnapshot(partition, c.partition, c.equipment));
+        } catch (err) {
+          throw new LuxError('E_KAFKA', `${config.topics.alarm_state}: the alarm state of partition ${partition} cannot be read: ${(err as Error).message}`);
+        }
+        equipment += c.equipment.length;
+      }
       if (states.length > 0) {
         const rules = await engine.restore(states);
-        alarmLog.info({ partitions, restored: states.length, bytes: states.reduce((n, b) => n + b.length, 0), rules }, 'alarm windows restored from the last checkpoints');
+        alarmLog.info({ partitions, restored: states.length, equipment, ms: Date.now() - t0, rules }, 'alarm windows restored from the state changelog');
       }
       engine.assign(partitions);
     };
-    // After the revoked partitions' last checkpoint is committed (their state was dropped when it was taken).
+    // After the revoked partitions' last transaction (their last state is in it).
     pipeline.onRevoked = async (partitions) => {
       await engine.forget(partitions);
     };
@@ -198,6 +206,12 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   pipeline.onDispatch = (ms) => stageRecorder.record('consume_to_dispatch', ms);
   pipeline.onWorkerLatency = (report) => merger.add(report);
   pipeline.onCommit = (batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => {
+    for (const a of alarms) {
+      const m = metrics.rule(a.rule);
+      if (a.state === 'raised') m.raised.inc();
+      else m.cleared.inc();
+      if (a.suppressed) m.suppressed.inc();
+    }
     if (webhook !== undefined && alarms.length > 0) webhook.send(alarms.filter((a) => !a.suppressed));
     for (const b of batches) {
       recorder.recordSince('kafka_to_commit', committedAt, b.timestamps);

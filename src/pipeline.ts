@@ -35,17 +35,22 @@ export interface PipelineOptions {
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
   reference: () => ReferenceVersion;
   /**
-   * State to commit with the offsets (the alarm windows): taken only when nothing is in flight, so the state covers
-   * exactly the records whose offsets the same transaction commits. Periodically, on revocation and at shutdown.
-   * `take` is given the assigned partitions to checkpoint, and those among them being revoked (their state is
-   * taken for the last time here), and returns the messages to write to `topic`.
+   * The alarm side of every transaction (alarms/alarm-thread.ts). Before a commit, `prepare` is given the number of
+   * the last batch the transaction holds and the partitions this instance owns; it returns the alarms decided and
+   * the window-state messages for `stateTopic` (null values: tombstones), written with the offsets. `settle` follows
+   * a commit, `discard` an abort (once nothing is in flight). `due` asks for a transaction although no record flows
+   * (windows to close).
    */
-  checkpoint?: {
-    intervalMs: number;
-    topic: string;
-    take: (partitions: number[], leaving: number[]) => Promise<Array<{ key: string; value: Buffer }>>;
-  };
+  alarms?: PipelineAlarms;
   log: PipelineLog;
+}
+
+export interface PipelineAlarms {
+  stateTopic: string;
+  prepare(throughSeq: number, owned: number[]): Promise<{ alarms: AlarmJson[]; messages: Array<{ key: string; value: Buffer | null }> }>;
+  settle(): Promise<void>;
+  discard(): Promise<void>;
+  due(): boolean;
 }
 
 export interface PipelineLog {
@@ -74,6 +79,8 @@ export class PipelineCounters {
 
 /** One batch in flight: a slot and the Kafka messages whose frames it holds. */
 interface Batch {
+  /** dispatch order: the alarm thread applies a batch's entries with the transaction that holds its records */
+  seq: number;
   slot: number;
   messages: Message[];
   start: number;
@@ -119,7 +126,9 @@ export class Pipeline {
   private consumedAt = 0;
   /** Kafka timestamp of the oldest message consumed and not yet committed (a stalled pipeline shows here) */
   private oldestPending: number | undefined;
-  private lastCheckpointAt = Date.now();
+  /** the number of the next batch dispatched, and of the last one wholly written into a transaction */
+  private nextSeq = 1;
+  private producedSeq = 0;
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
   private readonly keyCache = new Map<number, string>();
@@ -128,19 +137,21 @@ export class Pipeline {
   onWorkerLatency: ((report: LatencySnapshot) => void) | undefined;
   /** called after each commit with the batches and alarms it made visible */
   onCommit: ((batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => void) | undefined;
-  /** alarms from the alarm thread, waiting for the next transaction */
+  /** alarms from outside the alarm thread (the SLA's), waiting for the next transaction */
   private readonly pendingAlarms: AlarmJson[] = [];
   /** alarms written into the open transaction */
   private readonly alarmsInTransaction: AlarmJson[] = [];
+  /** those of them that came from `pendingAlarms` (written again after an abort; the thread decides its own again) */
+  private readonly queuedInTransaction: AlarmJson[] = [];
   /**
    * Called with the partitions newly assigned, before any of their records is read (awaited: their state can be
    * restored first; a failure ends the pipeline), and with those about to leave, after their last commit.
    */
   onAssigned: ((partitions: number[]) => void | Promise<void>) | undefined;
   onRevoked: ((partitions: number[]) => void | Promise<void>) | undefined;
-  /** partitions being revoked whose last checkpoint is not taken yet */
+  /** partitions being revoked whose last window state is not written yet */
   private readonly leaving = new Set<number>();
-  /** partitions whose last checkpoint is taken: later checkpoints leave their keys alone (until assigned again) */
+  /** partitions whose last window state is written: later transactions leave their keys alone (until assigned again) */
   private readonly left = new Set<number>();
   /** an error outside the loop (restoring an assignment's state) that must end it */
   private fatal: Error | undefined;
@@ -258,7 +269,6 @@ export class Pipeline {
       }
     }
     if (this.committing !== undefined) await this.committing;
-    await this.writeCheckpoint();
     await this.commit();
     this.loopEnded = true;
     for (const w of this.quiesceWaiters.splice(0)) w();
@@ -270,8 +280,11 @@ export class Pipeline {
     if (this.quiesceWaiters.length > 0) {
       if (this.committing !== undefined) await this.committing;
       await this.drainAll();
-      await this.writeCheckpoint();
       await this.commit();
+      // the leaving partitions' last state is committed (or rewound to the last commit): from here on their next
+      // owner writes it
+      for (const p of this.leaving) this.left.add(p);
+      this.leaving.clear();
       const waiters = this.quiesceWaiters;
       this.quiesceWaiters = [];
       for (const w of waiters) w();
@@ -282,13 +295,6 @@ export class Pipeline {
       consumed = await this.consumeAndDispatch();
     }
     const idle = consumed === 0 || this.freeSlots.length === 0;
-    if (this.options.checkpoint !== undefined && Date.now() - this.lastCheckpointAt >= this.options.checkpoint.intervalMs) {
-      if (this.committing !== undefined) await this.committing;
-      await this.drainAll();
-      await this.writeCheckpoint();
-      await this.commit();
-      return;
-    }
     if (this.committing !== undefined) {
       // Workers keep decoding while the commit is in flight; produce resumes once the next transaction can open.
       if (idle) await this.committing;
@@ -296,7 +302,10 @@ export class Pipeline {
       // Produce every batch that is ready, in order; wait on the head only when nothing else can progress.
       await this.drainReady(this.inflight.length > 0 && idle);
       if (this.pendingAlarms.length > 0) await this.produceAlarms();
-      if (this.sink.inTransaction && (this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs)) {
+      const due = this.sink.inTransaction
+        ? this.stopping || Date.now() - this.transactionStartedAt >= commitIntervalMs
+        : this.options.alarms?.due() === true;
+      if (due) {
         this.committing = this.commit().finally(() => {
           this.committing = undefined;
         });
@@ -366,9 +375,10 @@ export class Pipeline {
     this.onDispatch?.(Date.now() - this.consumedAt);
     const pool = this.pool as Piscina;
     const reference = this.options.reference();
-    const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, reference };
+    const seq = this.nextSeq++;
+    const task: DecodeTask = { slot, count, from: 0, fromRecord: 0, decode: true, seq, reference };
     const batch: Batch = {
-      slot, messages, start, count, from: 0, fromRecord: 0, reference,
+      seq, slot, messages, start, count, from: 0, fromRecord: 0, reference,
       promise: pool.run(task) as Promise<DecodeResult>,
     };
     batch.promise.catch(() => undefined); // observed in drainReady
@@ -391,7 +401,7 @@ export class Pipeline {
         // snapshot version, so one frame never mixes two.
         const task: DecodeTask = {
           slot: head.slot, count: head.count, from: result.done, fromRecord: result.doneRecord, decode: false,
-          reference: head.reference,
+          seq: head.seq, reference: head.reference,
         };
         head.promise = (this.pool as Piscina).run(task) as Promise<DecodeResult>;
         head.promise.catch(() => undefined);
@@ -399,6 +409,7 @@ export class Pipeline {
         continue;
       }
       this.inflight.shift();
+      this.producedSeq = head.seq;
       this.freeSlots.push(head.slot);
       this.counters.inflight = this.inflight.length;
     }
@@ -463,47 +474,32 @@ export class Pipeline {
     this.committedTimings.push({ timestamps: timestamps.subarray(0, finished), eventTimes, drainedAt: Date.now() });
   }
 
-  /**
-   * Writes the checkpoint of every assigned partition, and the alarms its drain produced, into the open transaction
-   * (nothing in flight). A partition being revoked is checkpointed one last time, then left out of later checkpoints,
-   * so its next owner's state is never overwritten from here.
-   */
-  private async writeCheckpoint(): Promise<void> {
-    const cp = this.options.checkpoint;
-    if (cp === undefined) return;
-    this.lastCheckpointAt = Date.now();
-    const partitions = [...this.source.assigned].filter((p) => !this.left.has(p));
-    const leaving = [...this.leaving].filter((p) => partitions.includes(p));
-    const messages = await cp.take(partitions, leaving);
-    for (const p of leaving) {
-      this.leaving.delete(p);
-      this.left.add(p);
-    }
-    if (!this.sink.inTransaction) {
-      await this.sink.begin();
-      this.transactionStartedAt = Date.now();
-    }
-    if (this.pendingAlarms.length > 0) await this.produceAlarms();
-    for (const m of messages) this.produce(cp.topic, m.value, m.key);
-  }
-
-  /** Alarms from the alarm thread; they go into the next transaction (with the records that caused them where possible). */
+  /** Alarms from outside the alarm thread (the SLA's); they go into the next transaction. */
   enqueueAlarms(alarms: AlarmJson[]): void {
     for (const a of alarms) this.pendingAlarms.push(a);
   }
 
   private async produceAlarms(): Promise<void> {
-    if (!this.sink.inTransaction) {
-      await this.sink.begin();
-      this.transactionStartedAt = Date.now();
-    }
+    const queued = this.pendingAlarms.splice(0);
+    await this.writeAlarms(queued);
+    this.queuedInTransaction.push(...queued);
+  }
+
+  private async writeAlarms(alarms: AlarmJson[]): Promise<void> {
+    if (alarms.length === 0) return;
+    await this.ensureTransaction();
     const topic = this.options.topics.alarms;
-    for (const a of this.pendingAlarms) {
+    for (const a of alarms) {
       this.produce(topic, alarmValue(a), alarmKey(a));
       this.alarmsInTransaction.push(a);
     }
-    this.counters.alarms += this.pendingAlarms.length;
-    this.pendingAlarms.length = 0;
+    this.counters.alarms += alarms.length;
+  }
+
+  private async ensureTransaction(): Promise<void> {
+    if (this.sink.inTransaction) return;
+    await this.sink.begin();
+    this.transactionStartedAt = Date.now();
   }
 
   private key(equipment: number): string {
@@ -516,7 +512,7 @@ export class Pipeline {
     return k;
   }
 
-  private produce(topic: string, value: Buffer, key: string | Buffer | null, headers?: Header[]): void {
+  private produce(topic: string, value: Buffer | null, key: string | Buffer | null, headers?: Header[]): void {
     while (!this.sink.produce(topic, value, key, headers)) {
       // librdkafka's queue is full: let it send; the transaction bounds how much can queue up.
       this.sink.poll();
@@ -536,14 +532,35 @@ export class Pipeline {
     this.counters.deadLettersByReason.set(reason, (this.counters.deadLettersByReason.get(reason) ?? 0) + 1);
   }
 
-  /** Commits the open transaction with the consumed offsets; on failure aborts and rewinds to the last commit. */
+  /**
+   * Commits the open transaction with the consumed offsets, the alarms its batches decided and their window state;
+   * on failure aborts and rewinds to the last commit. With the alarm side, a transaction also opens when windows are
+   * due to close though no record flows.
+   */
   private async commit(): Promise<void> {
-    if (!this.sink.inTransaction) return;
+    const al = this.options.alarms;
+    if (!this.sink.inTransaction && !(al !== undefined && al.due())) return;
     const offsets: TopicPartitionOffset[] = [];
     for (const [partition, offset] of this.pendingOffsets) offsets.push({ topic: this.options.topics.raw, partition, offset });
     const t0 = Date.now();
+    let prepared = false;
     try {
+      if (al !== undefined) {
+        // The window state moves with this transaction: the batches it holds count, nothing dispatched after them.
+        const owned = [...this.source.assigned].filter((p) => !this.left.has(p));
+        const { alarms, messages } = await al.prepare(this.producedSeq, owned);
+        prepared = true;
+        await this.writeAlarms(alarms);
+        if (messages.length > 0) await this.ensureTransaction();
+        for (const m of messages) this.produce(al.stateTopic, m.value, m.key);
+      }
+      if (this.pendingAlarms.length > 0) await this.produceAlarms();
+      if (!this.sink.inTransaction) {
+        if (prepared) await al!.settle();
+        return;
+      }
       await this.sink.commit(offsets, this.source.consumer);
+      if (prepared) await al!.settle();
       const now = Date.now();
       this.counters.transactions++;
       this.counters.lastTransactionMs = now - t0;
@@ -552,6 +569,7 @@ export class Pipeline {
       this.pendingOffsets.clear();
       const batches = this.committedTimings.splice(0);
       const alarms = this.alarmsInTransaction.splice(0);
+      this.queuedInTransaction.length = 0;
       this.onCommit?.(batches, now, alarms);
     } catch (err) {
       await this.recover(err);
@@ -570,10 +588,12 @@ export class Pipeline {
     this.oldestPending = undefined;
     this.pendingOffsets.clear();
     this.committedTimings.length = 0;
-    // The aborted alarms are written again in the next transaction: they were decided once, from records that
-    // were counted once; only their write failed.
+    // The alarm thread puts its windows back as the last commit left them and drops what it staged: the rewound
+    // records count once, and the alarms they decide come again. The queued alarms (the SLA's) are written again.
+    await this.options.alarms?.discard();
     this.counters.alarms -= this.alarmsInTransaction.length;
-    this.pendingAlarms.unshift(...this.alarmsInTransaction.splice(0));
+    this.alarmsInTransaction.length = 0;
+    this.pendingAlarms.unshift(...this.queuedInTransaction.splice(0));
     // While the broker is away each step fails; retry until it answers (one log line an attempt), never give up on a
     // transient outage. A fatal error (fenced by a newer instance) still ends the pipeline.
     for (let attempt = 1; ; attempt++) {

@@ -1,23 +1,49 @@
-// Alarm window checkpoints: one key per input partition in the compacted state topic, read back when the partition is assigned.
+// The alarm window changelog in Kafka: the keys of a partition's values in the compacted state topic, and reading them back when the partition is assigned.
 import Kafka from 'node-rdkafka';
 import { LuxError } from '../errors.js';
+import type { ChangelogEntry } from './state-codec.js';
 
 /**
- * The checkpoint key of one input partition: every instance of a consumer group writes and reads the same keys, so
- * whichever instance is assigned a partition next takes up its window state.
+ * The key of an input partition's own value (its event-time mark and frontiers), `<group_id>:<partition>`: every
+ * instance of a consumer group writes and reads the same keys, so whichever instance is assigned a partition next
+ * takes up its window state.
  */
-export function checkpointKey(groupId: string, partition: number): string {
+export function partitionKey(groupId: string, partition: number): string {
   return `${groupId}:${partition}`;
 }
 
+/** The key of one equipment's windows in an input partition, `<group_id>:<partition>:e<equipment>`. */
+export function equipmentKey(groupId: string, partition: number, equipment: number): string {
+  return `${groupId}:${partition}:e${equipment}`;
+}
+
+/** The key of one changelog entry. */
+export function changelogKey(groupId: string, entry: Pick<ChangelogEntry, 'partition' | 'equipment'>): string {
+  return entry.equipment === undefined ? partitionKey(groupId, entry.partition) : equipmentKey(groupId, entry.partition, entry.equipment);
+}
+
+/** One partition's changelog as the state topic holds it: its own value, if any, and its equipment's values. */
+export interface PartitionChangelog {
+  partition: Buffer | undefined;
+  equipment: Buffer[];
+}
+
+/** The partition a state-topic key belongs to, for `groupId`; -1 for another group's key or a malformed one. */
+function partitionOfKey(groupId: string, key: string): number {
+  if (!key.startsWith(groupId) || key.charCodeAt(groupId.length) !== 58 /* : */) return -1;
+  const rest = key.slice(groupId.length + 1);
+  const m = /^(\d+)(?::e\d+)?$/.exec(rest);
+  return m === null ? -1 : Number(m[1]);
+}
+
 /**
- * Reads the state topic from the beginning up to its high watermarks (read_committed) and returns, per key asked
- * for, the last value written under it; a key with none (never checkpointed) or whose last value is a tombstone is
- * absent from the map.
+ * Reads the state topic from the beginning up to its high watermarks (read_committed) and returns, per partition
+ * asked for, the last value under its own key and under each of its equipment keys (tombstones are absent). A
+ * partition with nothing written is absent from the map.
  */
-export async function readCheckpoint(brokers: string, topic: string, keys: Iterable<string>, timeoutMs = 30000): Promise<Map<string, Buffer>> {
-  const wanted = new Set(keys);
-  const latest = new Map<string, Buffer | null>();
+export async function readChangelog(brokers: string, topic: string, groupId: string, partitions: Iterable<number>, timeoutMs = 30000): Promise<Map<number, PartitionChangelog>> {
+  const wanted = new Set(partitions);
+  const latest = new Map<string, { partition: number; value: Buffer | null }>();
   if (wanted.size === 0) return new Map();
   const consumer = new Kafka.KafkaConsumer(
     {
@@ -30,16 +56,16 @@ export async function readCheckpoint(brokers: string, topic: string, keys: Itera
   );
   const deadline = Date.now() + timeoutMs;
   await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(new LuxError('E_KAFKA', `cannot read checkpoints from '${topic}': ${err.message}`)) : resolve())),
+    consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(new LuxError('E_KAFKA', `cannot read the alarm state from '${topic}': ${err.message}`)) : resolve())),
   );
   try {
     const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
       consumer.getMetadata({ topic, timeout: timeoutMs }, (err, d) => (err ? reject(err) : resolve(d))),
     );
-    const partitions = md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
-    if (partitions.length === 0) throw new LuxError('E_KAFKA', `checkpoint topic '${topic}' does not exist`);
+    const topicPartitions = md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+    if (topicPartitions.length === 0) throw new LuxError('E_KAFKA', `alarm state topic '${topic}' does not exist`);
     const ends = new Map<number, number>();
-    for (const p of partitions) {
+    for (const p of topicPartitions) {
       const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
         consumer.queryWatermarkOffsets(topic, p, timeoutMs, (err, o) => (err ? reject(err) : resolve(o))),
       );
@@ -50,11 +76,14 @@ export async function readCheckpoint(brokers: string, topic: string, keys: Itera
     consumer.setDefaultConsumeTimeout(200);
     const done = new Set<number>();
     while (done.size < ends.size) {
-      if (Date.now() > deadline) throw new LuxError('E_KAFKA', `reading checkpoints from '${topic}' took longer than ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new LuxError('E_KAFKA', `reading the alarm state from '${topic}' took longer than ${timeoutMs} ms`);
       const batch = await new Promise<Kafka.Message[]>((resolve, reject) => consumer.consume(500, (err, m) => (err ? reject(err) : resolve(m))));
       for (const m of batch) {
         const key = m.key?.toString();
-        if (key !== undefined && wanted.has(key)) latest.set(key, m.value);
+        if (key !== undefined) {
+          const partition = partitionOfKey(groupId, key);
+          if (wanted.has(partition)) latest.set(key, { partition, value: m.value });
+        }
         // read_committed stops at the last stable offset: transaction markers fill the gap up to the high watermark
         if (m.offset + 1 >= (ends.get(m.partition) ?? 0)) done.add(m.partition);
       }
@@ -64,8 +93,17 @@ export async function readCheckpoint(brokers: string, topic: string, keys: Itera
         for (const p of positions) if (p.offset !== undefined && p.offset >= (ends.get(p.partition) ?? 0) - 1) done.add(p.partition);
       }
     }
-    const found = new Map<string, Buffer>();
-    for (const [key, value] of latest) if (value !== null && value !== undefined) found.set(key, value);
+    const found = new Map<number, PartitionChangelog>();
+    for (const [key, { partition, value }] of latest) {
+      if (value === null || value === undefined) continue;
+      let c = found.get(partition);
+      if (c === undefined) {
+        c = { partition: undefined, equipment: [] };
+        found.set(partition, c);
+      }
+      if (key === partitionKey(groupId, partition)) c.partition = value;
+      else c.equipment.push(value);
+    }
     return found;
   } finally {
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));

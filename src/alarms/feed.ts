@@ -24,6 +24,9 @@ export const FLAG_MAINTENANCE = 2;
 /** not a record: the largest event time of non-failure records of the partition since the last flush; the
  * equipment word holds how many records it stands for */
 export const FLAG_PROGRESS = 4;
+/** not a record: the end of decode batch number `time` (the entries of this ring since the previous mark are its
+ * own); the alarm thread applies a batch's entries when the transaction holding its records commits */
+export const FLAG_BATCH = 8;
 
 const TWO_32 = 4294967296;
 
@@ -130,13 +133,7 @@ export class FeedWriter {
 
   /** Pushes the batch (whole entries only) and the progress marks into the ring; true when nothing is left over. */
   flush(): boolean {
-    for (let i = 0; i < this.touchedCount; i++) {
-      const p = this.touched[i];
-      this.put(this.folded[p], this.progress[p], p, FLAG_PROGRESS);
-      this.progress[p] = -Infinity;
-      this.folded[p] = 0;
-    }
-    this.touchedCount = 0;
+    this.putProgress();
     if (this.used === 0) return true;
     const room = this.ring.availableWrite();
     const words = Math.min(this.used, room - (room % ENTRY_WORDS));
@@ -149,6 +146,27 @@ export class FeedWriter {
       Atomics.notify(this.signal, 0);
     }
     return this.used === 0;
+  }
+
+  /** Closes batch `seq`: its progress marks and a batch mark go into the local batch; flush to push them. */
+  endBatch(seq: number): boolean {
+    if (this.used + (this.touchedCount + 1) * ENTRY_WORDS > this.batch.length && !this.flush()) {
+      if (this.used + (this.touchedCount + 1) * ENTRY_WORDS > this.batch.length) return false;
+    }
+    this.putProgress(); // the progress marks first: they belong to this batch
+    this.put(0, seq, 0, FLAG_BATCH);
+    return true;
+  }
+
+  /** The progress marks of the partitions touched since the last ones, into the local batch. */
+  private putProgress(): void {
+    for (let i = 0; i < this.touchedCount; i++) {
+      const p = this.touched[i];
+      this.put(this.folded[p], this.progress[p], p, FLAG_PROGRESS);
+      this.progress[p] = -Infinity;
+      this.folded[p] = 0;
+    }
+    this.touchedCount = 0;
   }
 
   private put(eq: number, timeMs: number, partition: number, flags: number): void {

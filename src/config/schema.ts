@@ -22,7 +22,6 @@ export const DEFAULTS = {
   refdata: { watch: false },
   alarms: {
     idle_partition_ms: 30_000,
-    checkpoint_ms: 5_000,
     rule_lateness_ms: 0,
     webhook: { timeout_ms: 5_000, max_queue: 10_000, max_retries: 5 },
   },
@@ -166,7 +165,7 @@ export const configSchema = z.strictObject({
       alarms: topic().default(DEFAULTS.topics.alarms),
       dlq: topic().default(DEFAULTS.topics.dlq),
       refdata: topic().default(DEFAULTS.topics.refdata),
-      /** compacted: the alarm windows' checkpoints, one key per input partition (<group_id>:<partition>) */
+      /** compacted: the alarm window changelog, per input partition a snapshot (<group_id>:<partition>) and deltas (<group_id>:<partition>:d<n>) */
       alarm_state: topic().default(DEFAULTS.topics.alarm_state),
     })
     .prefault({}),
@@ -193,8 +192,8 @@ export const configSchema = z.strictObject({
           });
         }),
       idle_partition_ms: positiveInt(LIMITS.window_ms).default(DEFAULTS.alarms.idle_partition_ms),
-      /** how often the alarm windows are checkpointed (a short pause of the pipeline each time) */
-      checkpoint_ms: positiveInt(LIMITS.duration_ms).default(DEFAULTS.alarms.checkpoint_ms),
+      /** no longer used (every transaction writes the alarm state it changed); accepted so older files still load, with a warning */
+      checkpoint_ms: positiveInt(LIMITS.duration_ms).optional(),
       webhook: webhook.optional(),
     })
     .prefault({}),

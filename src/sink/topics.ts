@@ -56,7 +56,9 @@ export async function ensureTopics(brokers: string, plan: TopicPlan[], create: b
             topic: t.name,
             num_partitions: partitions,
             replication_factor: -1, // the broker's default.replication.factor
-            config: t.compacted ? { 'cleanup.policy': 'compact' } : {},
+            // compacted topics are read from their start (reference data, alarm state): segments roll every 10 minutes
+            // so compaction keeps what is read close to the live keys
+            config: t.compacted ? { 'cleanup.policy': 'compact', 'segment.ms': '600000' } : {},
           },
           timeoutMs,
           (err) => {

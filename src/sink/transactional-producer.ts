@@ -73,7 +73,7 @@ export class TransactionalSink {
    * Produces one message into the open transaction. librdkafka copies the value (RK_MSG_COPY), so `value` may be a view
    * over shared memory that is reused right after. Returns false when the local queue is full (the caller flushes).
    */
-  produce(topic: string, value: Buffer, key: string | Buffer | null, headers?: Header[]): boolean {
+  produce(topic: string, value: Buffer | null, key: string | Buffer | null, headers?: Header[]): boolean {
     try {
       this.producer.produce(topic, null, value, key, undefined, undefined, headers);
       this.produced++;

@@ -11,6 +11,8 @@ export interface DecodeTask {
   fromRecord: number;
   /** decode the slot first (false on a continuation pass: the records are already decoded) */
   decode: boolean;
+  /** the batch's number, in dispatch order: its alarm entries count once the transaction holding it commits */
+  seq: number;
   /** the reference data to enrich against (base and overlay); a SharedArrayBuffer travels as a handle, not a copy */
   reference: ReferenceVersion;
 }

@@ -47,8 +47,11 @@ function claimFeed(d: DecodeWorkerData): FeedWriter | undefined {
   throw new Error(`no free alarm-feed ring among ${d.alarmFeeds.length}: more decode workers than rings`);
 }
 
-/** Hands the slot's decoded records to the alarm thread; waits (never drops) while its ring is full. */
-function feedAlarms(f: FeedWriter, geo: SlotGeometry, count: number): void {
+/**
+ * Hands the slot's decoded records to the alarm thread, then the mark that closes batch `seq`; waits (never drops)
+ * while its ring is full.
+ */
+function feedAlarms(f: FeedWriter, geo: SlotGeometry, count: number, seq: number): void {
   const u32 = views.u32;
   const f64 = views.f64;
   for (let m = 0; m < count; m++) {
@@ -61,6 +64,7 @@ function feedAlarms(f: FeedWriter, geo: SlotGeometry, count: number): void {
       if (done < n && !f.flush()) Atomics.wait(pause, 0, 0, 1);
     }
   }
+  while (!f.endBatch(seq)) Atomics.wait(pause, 0, 0, 1);
   while (!f.flush()) Atomics.wait(pause, 0, 0, 1);
 }
 
@@ -80,7 +84,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   let decoded = 0;
   if (task.decode) {
     decoded = decoder.decode(geo, task.count);
-    if (feed !== undefined) feedAlarms(feed, geo, task.count);
+    if (feed !== undefined) feedAlarms(feed, geo, task.count, task.seq);
   }
   const t1 = process.hrtime.bigint();
 

@@ -1,8 +1,9 @@
-// The alarm thread fed through real rings: alarms in batches, counters, snapshot/restore mid-episode.
+// The alarm thread fed through real rings: batches applied with their transaction, aborts undone, alarms with suppression, restarts mid-episode.
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AlarmCore, AlarmEngine, restoreState, snapshotState } from '../../src/alarms/alarm-thread.js';
-import type { AlarmJson } from '../../src/alarms/alarm-json.js';
+import { AlarmEngine } from '../../src/alarms/alarm-thread.js';
+import { AlarmCore } from '../../src/alarms/core.js';
+import { assembleSnapshot, restoreState, snapshotState } from '../../src/alarms/state-codec.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { RuleSpec } from '../../src/alarms/rules.js';
 import { ROOT } from '../../src/paths.js';
@@ -83,16 +84,20 @@ describe('state snapshot', () => {
   });
 });
 
+/** Closes batch `seq` on a writer and pushes it. */
+function close(w: FeedWriter, seq: number): void {
+  expect(w.endBatch(seq)).toBe(true);
+  expect(w.flush()).toBe(true);
+}
+
 describe('alarm thread', () => {
-  it('counts records from two producer rings and posts alarms as JSON with suppression applied', async () => {
-    const batches: AlarmJson[][] = [];
+  it('counts records from two producer rings when their transaction is prepared, with suppression applied', async () => {
     const engine = new AlarmEngine({
       rules: [RULE],
       idleTimeoutMs: 60_000,
       pollMs: 5,
       maintenance: (eq, t) => eq === 2 && t >= T0 && t < T0 + 3_600_000,
       equipment: (eq) => (eq === 1 ? { name: 'n1', model: 'm', vendor: 'v', site: 's', region: 'r' } : null),
-      onAlarms: (a) => batches.push(a),
     });
     const ch0 = engine.addProducer();
     engine.assign([0, 1]); // partition 1 holds the watermark until its ring, added after start, delivers
@@ -105,58 +110,134 @@ describe('alarm thread', () => {
       p1.add(2, T0 + i, 1, true, true);
     }
     p0.add(1, T0 + 1, 0, false, false);
-    p0.flush();
-    p1.flush();
+    close(p0, 1);
+    close(p1, 2);
     // advance both partitions well past the episode
     p0.add(1, T0 + 300_000, 0, false, false);
     p1.add(2, T0 + 300_000, 1, false, false);
-    p0.flush();
-    p1.flush();
-    const c = await engine.flush();
-    const alarms = batches.flat();
+    close(p0, 3);
+    close(p1, 4);
+    const { alarms, entries } = await engine.prepare(4, [0, 1]);
+    await engine.settle(true);
     const seen = alarms.map((a) => `${a.equipment_id}:${a.state}:${a.suppressed}`).sort();
     expect(seen).toEqual(['1:cleared:false', '1:raised:false', '2:cleared:true', '2:raised:true']);
     const raised1 = alarms.find((a) => a.equipment_id === 1 && a.state === 'raised')!;
     expect(raised1.equipment?.name).toBe('n1');
     expect(raised1.window_end).toBe('2024-01-01T00:00:10.000Z');
+    // the changelog: each partition's value; the equipment came and went within the transaction, so none of theirs
+    expect(entries.map((e) => [e.partition, e.equipment ?? -1]).sort()).toEqual([
+      [0, -1],
+      [1, -1],
+    ]);
+    const c = engine.counters();
     expect(c.records).toBe(13);
     expect(c.failures).toBe(10);
     expect(c.raised).toBe(2);
     expect(c.cleared).toBe(2);
     expect(c.suppressed).toBe(2);
     expect(c.openAlarms).toBe(0);
-    const snap = await engine.snapshot();
-    expect(snap.readUInt32LE(0)).toBe(0x4c584153);
+    await engine.stop();
+  }, 30_000);
+
+  it('applies only the batches the transaction holds; the later ones wait for theirs', async () => {
+    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
+    const ch = engine.addProducer();
+    engine.assign([0]);
+    await engine.start();
+    const w = new FeedWriter(ch);
+    for (let i = 0; i < 5; i++) w.add(5, T0 + i, 0, true, false);
+    close(w, 1);
+    w.add(5, T0 + 20_000, 0, false, false);
+    close(w, 2);
+    w.add(5, T0 + 400_000, 0, false, false); // would close the episode: in batch 3, not yet in a transaction
+    close(w, 3);
+    const first = await engine.prepare(2, [0]);
+    await engine.settle(true);
+    expect(first.alarms.map((a) => a.state)).toEqual(['raised']);
+    const second = await engine.prepare(3, [0]);
+    await engine.settle(true);
+    expect(second.alarms.map((a) => [a.state, a.alarm_id])).toEqual([['cleared', `rlf:5:${T0 + 10_000}`]]);
+    await engine.stop();
+  }, 30_000);
+
+  it('puts the windows back after an abort: the records read again decide the same alarm once', async () => {
+    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
+    const ch = engine.addProducer();
+    engine.assign([0]);
+    await engine.start();
+    const w = new FeedWriter(ch);
+    const episode = (seq: number): void => {
+      for (let i = 0; i < 5; i++) w.add(7, T0 + i, 0, true, false);
+      w.add(7, T0 + 20_000, 0, false, false);
+      close(w, seq);
+    };
+    episode(1);
+    const aborted = await engine.prepare(1, [0]);
+    expect(aborted.alarms.map((a) => a.state)).toEqual(['raised']);
+    await engine.discard(); // the transaction aborted; the pipeline rewinds and reads the same records again
+    expect(engine.counters().openAlarms).toBe(0);
+    expect(engine.counters().raised).toBe(0);
+    episode(2);
+    const again = await engine.prepare(2, [0]);
+    await engine.settle(true);
+    expect(again.alarms.map((a) => [a.state, a.alarm_id, a.count])).toEqual([['raised', `rlf:7:${T0 + 10_000}`, 5]]);
+    expect(again.entries.map((e) => [e.partition, e.equipment])).toEqual(aborted.entries.map((e) => [e.partition, e.equipment]));
+    expect(engine.counters().raised).toBe(1);
+    expect(engine.counters().openAlarms).toBe(1);
     await engine.stop();
   }, 30_000);
 
   it('restarts from a snapshot without raising the open alarm again', async () => {
-    const got: AlarmJson[] = [];
-    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
     const ch = one.addProducer();
+    one.assign([0]);
     await one.start();
     const w = new FeedWriter(ch);
     for (let i = 0; i < 5; i++) w.add(5, T0 + i, 0, true, false);
     w.add(5, T0 + 20_000, 0, false, false);
-    w.flush();
-    await one.flush();
-    const snap = await one.snapshot();
+    close(w, 1);
+    const first = await one.prepare(1, [0]);
+    await one.settle(true);
     await one.stop();
-    expect(got.map((a) => a.state)).toEqual(['raised']);
+    expect(first.alarms.map((a) => a.state)).toEqual(['raised']);
+    const own = first.entries.find((e) => e.equipment === undefined)!.state!;
+    const snap = assembleSnapshot(0, own, first.entries.flatMap((e) => (e.equipment !== undefined && e.state !== null ? [e.state] : [])));
 
-    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a), restore: snap });
+    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, restore: snap });
     const ch2 = two.addProducer();
     await two.start();
     expect(two.restored).toEqual(['rlf']);
     const w2 = new FeedWriter(ch2);
     for (let i = 0; i < 5; i++) w2.add(5, T0 + 21_000 + i, 0, true, false); // the same episode goes on
     w2.add(5, T0 + 400_000, 0, false, false);
-    w2.flush();
-    await two.flush();
+    close(w2, 1);
+    const later = await two.prepare(1, [0]);
+    await two.settle(true);
     await two.stop();
-    expect(got.map((a) => [a.state, a.alarm_id])).toEqual([
-      ['raised', `rlf:5:${T0 + 10_000}`],
-      ['cleared', `rlf:5:${T0 + 10_000}`],
-    ]);
+    expect(later.alarms.map((a) => [a.state, a.alarm_id])).toEqual([['cleared', `rlf:5:${T0 + 10_000}`]]);
+    expect(later.entries.map((e) => [e.equipment ?? -1, e.state === null])).toEqual([[-1, false], [5, true]]); // evicted once cleared
+  }, 30_000);
+
+  it('asks for a transaction when windows are due and no batch comes', async () => {
+    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 200, pollMs: 5 });
+    const ch = engine.addProducer();
+    engine.assign([0, 1]);
+    await engine.start();
+    const w = new FeedWriter(ch);
+    for (let i = 0; i < 5; i++) w.add(9, T0 + i, 0, true, false);
+    w.add(9, T0 + 100_000, 0, false, false);
+    close(w, 1);
+    // partition 1 never sends: the watermark waits for it to idle out
+    const first = await engine.prepare(1, [0, 1]);
+    await engine.settle(true);
+    expect(first.alarms).toEqual([]);
+    expect(engine.due).toBe(false);
+    const until = Date.now() + 5_000;
+    while (!engine.due && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(engine.due).toBe(true);
+    const late = await engine.prepare(1, [0, 1]);
+    await engine.settle(true);
+    expect(late.alarms.map((a) => a.state)).toEqual(['raised', 'cleared']);
+    await engine.stop();
   }, 30_000);
 });

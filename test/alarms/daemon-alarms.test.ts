@@ -21,6 +21,14 @@ async function logged(d: { output(): string }, pattern: RegExp, timeoutMs: numbe
   }
 }
 
+/** The rule of the restart, crash and rebalance tests: 20 s windows sliding by 5 s, raise at 5, clear below 2. */
+const EPISODE_RULE = [
+  'alarms:',
+  '  idle_partition_ms: 1000',
+  '  rules:',
+  '    - { name: r, window_ms: 20000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
+].join('\n');
+
 interface Received {
   status: number;
   alerts: { labels: Record<string, string>; endsAt?: string; startsAt?: string }[];
@@ -129,13 +137,7 @@ describe('alarms in the daemon', () => {
     const config = writeConfig(topics, {
       group: `${topics.raw}-g`,
       transactionalId: `${topics.raw}-t`,
-      extra: [
-        'alarms:',
-        '  idle_partition_ms: 1000',
-        '  checkpoint_ms: 1000',
-        '  rules:',
-        '    - { name: r, window_ms: 20000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
-      ].join('\n'),
+      extra: EPISODE_RULE,
     });
     // the episode starts: 6 failures, then time moves on past the first window end, so the raise is decided
     await produceFrames(topics.raw, [frame(9, 1, [0, 100, 200, 300, 400, 500], true), frame(1, 1, [6000], false)]);
@@ -168,16 +170,58 @@ describe('alarms in the daemon', () => {
     }
   });
 
+  it('a crash (SIGKILL) loses no counted failure and repeats no raise', async () => {
+    const topics = await daemonTopics('alarms-crash', 1);
+    const config = writeConfig(topics, {
+      group: `${topics.raw}-g`,
+      transactionalId: `${topics.raw}-t`,
+      extra: EPISODE_RULE,
+    });
+    // equipment 10 raises; equipment 9 gets 4 failures, one short of the threshold; time moves past the first window
+    await produceFrames(topics.raw, [
+      frame(10, 1, [0, 100, 200, 300, 400, 500], true),
+      frame(9, 1, [0, 100, 200, 300], true),
+      frame(1, 1, [6000], false),
+    ]);
+    const first = startDaemon(config);
+    await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
+    // every record committed (the 4 failures of equipment 9 with them), then the process dies without a word
+    await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 11, timeoutMs: 60000 });
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    // one more failure of equipment 9 in the same windows: with the 4 before the crash, it reaches the threshold
+    await produceFrames(topics.raw, [frame(9, 2, [1000], true), frame(1, 2, [30_000], false), frame(1, 3, [60_000], false)]);
+    const second = startDaemon(config);
+    try {
+      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 4, timeoutMs: 90000 }).catch(async (err: Error) => {
+        const got = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map((m) => m.value?.toString());
+        throw new Error(`${err.message}: ${got.join('\n')}\n${first.output()}\n${second.output()}`);
+      });
+      await sleep(2000);
+      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map(
+        (m) => JSON.parse(m.value?.toString() ?? '{}') as { state: string; alarm_id: string; equipment_id: number; count: number },
+      );
+      const of = (eq: number) => all.filter((a) => a.equipment_id === eq).map((a) => [a.state, a.alarm_id, a.state === 'raised' ? a.count : 0]);
+      expect(of(10), second.output()).toEqual([
+        ['raised', `r:10:${BASE + 5000}`, 6],
+        ['cleared', `r:10:${BASE + 5000}`, 0],
+      ]);
+      expect(of(9), second.output()).toEqual([
+        ['raised', `r:9:${BASE + 10000}`, 5],
+        ['cleared', `r:9:${BASE + 10000}`, 0],
+      ]);
+      expect(second.output()).toMatch(/"equipment":2,[^\n]*alarm windows restored from the state changelog/);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   it('a partition moving to another instance of the group keeps its window state: one raise and one clear overall', async () => {
     const topics = await daemonTopics('alarms-rebalance', 2);
     const group = `${topics.raw}-g`;
-    const extra = [
-      'alarms:',
-      '  idle_partition_ms: 1000',
-      '  checkpoint_ms: 1000',
-      '  rules:',
-      '    - { name: r, window_ms: 20000, slide_ms: 5000, threshold: 5, clear_below: 2, lateness_ms: 0 }',
-    ].join('\n');
+    const extra = EPISODE_RULE;
     const configA = writeConfig(topics, { group, transactionalId: `${topics.raw}-a`, extra });
     const configB = writeConfig(topics, { group, transactionalId: `${topics.raw}-b`, extra });
     // The episode of equipment 9 is all on partition 0; partition 1 holds one success. A owns both and raises.
@@ -192,8 +236,8 @@ describe('alarms in the daemon', () => {
     try {
       await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
 
-      // B joins (the cooperative assignor moves one partition to it, through A's revocation checkpoint), then A
-      // stops gracefully (its last checkpoint covers what it still owns, which B takes up after A's session ends).
+      // B joins (the cooperative assignor moves one partition to it, after A's last transaction for it), then A stops
+      // gracefully (its last transaction covers what it still owns, which B takes up after A's session ends).
       b = startDaemon(configB);
       await logged(b, /"msg":"partitions assigned"/, 60000);
       await sleep(2000);
@@ -219,7 +263,7 @@ describe('alarms in the daemon', () => {
         [9, 'cleared'],
       ]);
       expect(all[1].alarm_id).toBe(all[0].alarm_id);
-      expect(b.output(), logs()).toMatch(/alarm windows restored from the last checkpoints/);
+      expect(b.output(), logs()).toMatch(/alarm windows restored from the state changelog/);
     } finally {
       a.child.kill('SIGTERM');
       await a.exited;

@@ -1,7 +1,9 @@
 // Window state per input partition: snapshots that hold only their partition's equipment, restores that merge into a running core, forget on revocation, and a partition handed from one core to another raising once and clearing once.
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AlarmCore, AlarmEngine, restoreState, snapshotPartitions, snapshotState } from '../../src/alarms/alarm-thread.js';
+import { AlarmEngine } from '../../src/alarms/alarm-thread.js';
+import { AlarmCore } from '../../src/alarms/core.js';
+import { assembleSnapshot, restoreState, snapshotPartitions, snapshotState } from '../../src/alarms/state-codec.js';
 import type { AlarmJson } from '../../src/alarms/alarm-json.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
@@ -199,9 +201,8 @@ describe('the alarm thread', () => {
     }
   }, 120_000);
 
-  it('snapshots per partition, forgets the leaving ones in the same step, and merges restored partitions', async () => {
-    const got: AlarmJson[] = [];
-    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+  it('writes each partition\'s changes with the transaction, forgets leaving partitions after it, and merges restored partitions', async () => {
+    const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
     const ch = one.addProducer();
     one.assign([0, 1]);
     await one.start();
@@ -210,27 +211,38 @@ describe('the alarm thread', () => {
     w.add(6, T0, 1, true, false);
     w.add(1, T0 + 20_000, 0, false, false);
     w.add(1, T0 + 20_000, 1, false, false);
+    w.endBatch(1);
     w.flush();
-    const snaps = await one.snapshotPartitions([0, 1], [0]);
-    expect(got.map((a) => [a.equipment_id, a.state])).toEqual([[5, 'raised']]); // delivered before the snapshot
-    expect(snaps.map((s) => s.partition)).toEqual([0, 1]);
-    expect((await one.flush()).activeEquipment).toBe(1); // partition 0 was forgotten with the snapshot
+    const { alarms, entries } = await one.prepare(1, [0, 1]);
+    await one.settle(true);
+    expect(alarms.map((a) => [a.equipment_id, a.state])).toEqual([[5, 'raised']]); // in the same transaction as the state
+    expect(entries.map((e) => [e.partition, e.equipment ?? -1])).toEqual([[0, -1], [1, -1], [0, 5], [1, 6]]);
+    const states = [0, 1].map((p) =>
+      assembleSnapshot(
+        p,
+        entries.find((e) => e.partition === p && e.equipment === undefined)!.state!,
+        entries.filter((e) => e.partition === p && e.equipment !== undefined).map((e) => e.state!),
+      ),
+    );
+    expect(await one.forget([0])).toBe(1);
     expect(await one.forget([1])).toBe(1);
-    expect((await one.flush()).activeEquipment).toBe(0);
     await one.stop();
 
-    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, onAlarms: (a) => got.push(...a) });
+    const got: AlarmJson[] = [];
+    const two = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
     const ch2 = two.addProducer();
     await two.start();
-    expect(await two.restore(snaps.map((s) => s.state))).toEqual(['rlf']);
+    expect(await two.restore(states)).toEqual(['rlf']);
     two.assign([0, 1]);
-    expect((await two.flush()).openAlarms).toBe(1);
     await expect(two.restore([Buffer.from('nonsense')])).rejects.toThrow(/bad magic|truncated/);
     const w2 = new FeedWriter(ch2);
     w2.add(1, T0 + 400_000, 0, false, false);
     w2.add(1, T0 + 400_000, 1, false, false);
+    w2.endBatch(1);
     w2.flush();
-    await two.flush();
+    const later = await two.prepare(1, [0, 1]);
+    await two.settle(true);
+    got.push(...alarms, ...later.alarms);
     await two.stop();
     expect(got.map((a) => [a.equipment_id, a.state, a.alarm_id])).toEqual([
       [5, 'raised', `rlf:5:${T0 + 10_000}`],
