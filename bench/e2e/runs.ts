@@ -30,6 +30,8 @@ export interface BenchSettings {
   rate: number;
   durationS: number;
   progress: boolean;
+  /** the daemon runs an alarm rule (and writes its window state with every transaction) */
+  alarms: boolean;
   /** where frames files and daemon configs go */
   workDir: string;
   /** every wait of a phase gives up after this long */
@@ -45,6 +47,8 @@ export interface RunTopics {
   alarms: string;
   /** the daemon's live reference-data topic (compacted, one partition, left empty: the files are the reference) */
   refdata: string;
+  /** the daemon's alarm window state (compacted; written only with --alarms) */
+  alarmState: string;
 }
 
 export interface Preloaded {
@@ -93,12 +97,15 @@ export interface RateRun {
 
 export function runTopics(what: string): RunTopics {
   const base = uniqueName(what);
-  return { raw: `${base}-raw`, enriched: `${base}-enriched`, dlq: `${base}-dlq`, alarms: `${base}-alarms`, refdata: `${base}-refdata` };
+  return {
+    raw: `${base}-raw`, enriched: `${base}-enriched`, dlq: `${base}-dlq`, alarms: `${base}-alarms`, refdata: `${base}-refdata`,
+    alarmState: `${base}-alarm-state`,
+  };
 }
 
 export async function createRunTopics(s: BenchSettings, t: RunTopics, extra: string[] = []): Promise<void> {
   await createTopics(s.brokers, [t.raw, t.enriched, t.dlq, t.alarms, ...extra], s.partitions);
-  await createTopics(s.brokers, [t.refdata], 1, { 'cleanup.policy': 'compact' });
+  await createTopics(s.brokers, [t.refdata, t.alarmState], 1, { 'cleanup.policy': 'compact' });
 }
 
 /** The traffic model with fixed records per frame, no jitter (event_time = generation time) and no time-driven bursts. */
@@ -145,6 +152,9 @@ export async function preload(s: BenchSettings, topics: RunTopics): Promise<Prel
   return { topics, framesFile, frames: s.frames, badFrames: bad, raw, expected, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** The rule of `--alarms`: failures per equipment over a minute, as an operator would count them. */
+export const BENCH_ALARM_RULE = 'name: failures_1m, window_ms: 60000, slide_ms: 10000, threshold: 20, clear_below: 5, lateness_ms: 5000';
+
 /** A config file for `lux run` over these topics (the daemon's defaults otherwise, HTTP on a free port). */
 export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: string): string {
   const file = path.join(s.workDir, `${group}.yaml`);
@@ -161,8 +171,10 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  dlq: ${topics.dlq}`,
       `  alarms: ${topics.alarms}`,
       `  refdata: ${topics.refdata}`,
+      `  alarm_state: ${topics.alarmState}`,
       'refdata:',
       `  dir: ${REFDATA}`,
+      ...(s.alarms ? ['alarms:', '  rules:', `    - { ${BENCH_ALARM_RULE} }`] : []),
       'pipeline:',
       ...(s.workers === undefined ? [] : [`  workers: ${s.workers}`]),
       `  batch_max_messages: ${s.batchMaxMessages}`,

@@ -76,6 +76,8 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --workers W             daemon decode workers (default: the daemon's, cores - 1)
   --batch-max-messages N  daemon and passthrough batch size (default ${DEFAULTS.pipeline.batch_max_messages})
   --commit-interval-ms MS daemon and passthrough transaction interval (default ${DEFAULTS.pipeline.commit_interval_ms})
+  --alarms                the daemon also counts failures in an alarm rule (60 s windows by 10 s, threshold 20)
+                          and writes the window state with every transaction
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline
@@ -99,6 +101,7 @@ export interface BenchOptions {
   workers: number | undefined;
   batchMaxMessages: number;
   commitIntervalMs: number;
+  alarms: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
@@ -122,6 +125,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     workers: { type: 'string' },
     'batch-max-messages': { type: 'string' },
     'commit-interval-ms': { type: 'string' },
+    alarms: { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
@@ -153,6 +157,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     workers: v.workers === undefined ? undefined : positiveInt(COMMAND, 'workers', v.workers, 1),
     batchMaxMessages: positiveInt(COMMAND, 'batch-max-messages', v['batch-max-messages'], DEFAULTS.pipeline.batch_max_messages),
     commitIntervalMs: positiveInt(COMMAND, 'commit-interval-ms', v['commit-interval-ms'], DEFAULTS.pipeline.commit_interval_ms),
+    alarms: v.alarms ?? false,
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
@@ -193,6 +198,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     workers: o.workers,
     batchMaxMessages: o.batchMaxMessages,
     commitIntervalMs: o.commitIntervalMs,
+    alarms: o.alarms,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -243,7 +249,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, bad_share: o.badShare, seed: o.seed,
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, bad_share: o.badShare, seed: o.seed,
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },
     started_at: startedAt,
