@@ -581,6 +581,7 @@ export class Pipeline {
     const { log } = this.options;
     this.counters.aborts++;
     if (isFatalError(err)) {
+      if ((err as { kafka?: unknown }).kafka === undefined) throw err; // not Kafka's (the alarm thread gone): as it is
       throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
     }
     log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');

@@ -240,4 +240,13 @@ describe('alarm thread', () => {
     expect(late.alarms.map((a) => a.state)).toEqual(['raised', 'cleared']);
     await engine.stop();
   }, 30_000);
+
+  it('a dead alarm thread fails every later request fatally (the pipeline ends, systemd restarts it)', async () => {
+    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
+    engine.addProducer();
+    await engine.start();
+    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(engine.prepare(1, [0])).rejects.toMatchObject({ isFatal: true, message: expect.stringMatching(/alarm thread exited/) });
+    await expect(engine.discard()).rejects.toMatchObject({ isFatal: true });
+  }, 30_000);
 });

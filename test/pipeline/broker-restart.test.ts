@@ -1,9 +1,37 @@
-// The broker stopped and started again under a running daemon: the daemon logs and retries, and once the broker is back nothing is lost and nothing written twice.
+// The broker stopped and started again under a running daemon: the daemon logs and retries, and once the broker is back nothing is lost and nothing written twice, alarms included.
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBroker, stopBroker } from '../../src/kafka-local/broker.js';
 import { consumeAll, produceFrames } from '../kafka-helpers.js';
 import { daemonTopics, expectedRecords, makeFrames, sleep, startDaemon, writeConfig } from './daemon-harness.js';
+import { AlarmCore } from '../../src/alarms/core.js';
+import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
+import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
+
+// Failures are every 7th record, 2 records a frame, a frame of each of 50 equipment every 500 ms: about 5.7 failures
+// per equipment in 10 s, so windows on both sides of the threshold, many raises and clears.
+const RULE: RuleSpec = { name: 'r', window_ms: 10000, slide_ms: 5000, threshold: 6, clear_below: 5, lateness_ms: 1000 };
+
+/**
+ * The alarms the rule decides over these records, computed on one core in one pass. Event time grows with the frame
+ * in every partition, so no record is ever late and every window's count is fixed: the daemon must decide exactly
+ * these, however its transactions were cut, aborted and replayed. Only windows ending by `until` are compared.
+ */
+function referenceAlarms(records: string[], until: number): string[] {
+  const core = new AlarmCore([RULE], 60_000);
+  const ch = createChannel(0, createSignal(), 1 << 20);
+  core.attach(ch);
+  const w = new FeedWriter(ch);
+  const out: AlarmEvent[] = [];
+  for (const line of records) {
+    const r = JSON.parse(line) as { equipment_id: number; event_time: string; result: string };
+    expect(w.add(r.equipment_id, Date.parse(r.event_time), 0, r.result !== 'success', false)).toBe(true);
+  }
+  w.flush();
+  core.drain(0);
+  core.advance(0, out);
+  return out.filter((a) => a.windowEndMs <= until).map((a) => `${a.alarmId} ${a.state} ${a.count}`).sort();
+}
 
 function require_log(text: string): void {
   if (process.env.TEST_DAEMON_LOG_DIR !== undefined) writeFileSync(`${process.env.TEST_DAEMON_LOG_DIR}/broker-restart.log`, text);
@@ -25,10 +53,15 @@ describe('lux run across a broker restart', () => {
     const topics = await daemonTopics('eo-broker', 2);
     // large enough that the daemon is mid-transaction when the broker goes away
     const first = makeFrames(40000, { badEvery: 300 });
-    const second = makeFrames(3000, { badEvery: 300, seqBase: 3000 });
+    const second = makeFrames(3000, { badEvery: 300, seqBase: 40000, timeOffsetMs: 40000 * 10 });
     await produceFrames(topics.raw, first);
     const expected = expectedRecords([...first, ...second]);
-    const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t` });
+    const config = writeConfig(topics, {
+      group: `${topics.raw}-g`,
+      transactionalId: `${topics.raw}-t`,
+      // partitions never count as idle here: every window closes on event time alone, as in the reference
+      extra: ['alarms:', '  idle_partition_ms: 3600000', '  rules:', `    - ${JSON.stringify(RULE)}`].join('\n'),
+    });
     // the child gets the restartable broker's address through LUX_KAFKA_BROKERS (it overrides kafka.brokers)
     const d = startDaemon(config);
     try {
@@ -46,6 +79,19 @@ describe('lux run across a broker restart', () => {
       expect(out.map((m) => m.value?.toString() ?? '').sort()).toEqual([...expected].sort());
       const dlq = await consumeAll(topics.dlq, { isolation: 'read_committed', timeoutMs: 30000 });
       expect(dlq).toHaveLength([...first, ...second].filter((f) => f.bad).length);
+      // the alarms: each decided once, with the counts of windows that counted every record once, across the aborts
+      // (windows ending by a second before the last window either partition may not have closed yet)
+      const lastEvent = Math.max(...expected.map((l) => Date.parse((JSON.parse(l) as { event_time: string }).event_time)));
+      const until = lastEvent - RULE.lateness_ms - RULE.window_ms;
+      const alarms = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 30000 }))
+        .map((m) => JSON.parse(m.value?.toString() ?? '{}') as { alarm_id: string; state: string; count: number; window_end: string })
+        .filter((a) => Date.parse(a.window_end) <= until)
+        .map((a) => `${a.alarm_id} ${a.state} ${a.count}`)
+        .sort();
+      const reference = referenceAlarms(expected, until);
+      expect(reference.length).toBeGreaterThan(50);
+      expect(alarms, d.output()).toEqual(reference);
+      expect(d.output()).toMatch(/transaction failed; aborting and rewinding/);
     } finally {
       require_log(d.output());
       d.child.kill('SIGTERM');

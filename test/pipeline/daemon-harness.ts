@@ -90,10 +90,14 @@ export function startDaemon(config: string): RunningDaemon {
 }
 
 /** Deterministic frames: `count` frames over `equipment` ids, `perFrame` records each; every `badEvery`-th frame is broken. */
-export function makeFrames(count: number, opts: { equipment?: number; perFrame?: number; badEvery?: number; seqBase?: number } = {}): { key: string; value: Buffer; bad: boolean }[] {
+export function makeFrames(
+  count: number,
+  opts: { equipment?: number; perFrame?: number; badEvery?: number; seqBase?: number; timeOffsetMs?: number } = {},
+): { key: string; value: Buffer; bad: boolean }[] {
   const equipment = opts.equipment ?? 50;
   const perFrame = opts.perFrame ?? 2;
-  const base = Date.parse('2026-11-26T10:00:00.000Z');
+  // frame i at base + 10 i ms (+ its record index): event time grows with the frame, in every partition
+  const base = Date.parse('2026-11-26T10:00:00.000Z') + (opts.timeOffsetMs ?? 0);
   const frames: { key: string; value: Buffer; bad: boolean }[] = [];
   for (let i = 0; i < count; i++) {
     const eq = (i % equipment) + 1;
