@@ -436,9 +436,11 @@ export function assembleSnapshot(partition: number, partitionValue: Buffer | und
  *
  * The frontier: a rule that has none yet takes the oldest restored one, so nothing restored is late; its restored
  * slots remember the frontier of their own snapshot and are not decided again for windows it had already evaluated
- * (no second raise). A rule that already has a frontier keeps it: restored buckets it has moved past are late
- * (counted in lateDropped), restored open alarms stay open and clear normally. Restore each partition once, after
- * `forget` (or at start): the counts add up, they are never replaced. Returns the rules restored.
+ * (no second raise). A rule whose frontier is ahead of the oldest restored one moves it back there (the slots it
+ * had are marked decided through the old frontier), so the windows the previous owner had not decided yet are
+ * decided here, with the restored counts and the partition's records still to come; and the watermark may move back
+ * with the restored event-time marks. Restored open alarms stay open and clear normally. Restore each partition once,
+ * after `forget` (or at start): the counts add up, they are never replaced. Returns the rules restored.
  */
 export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | readonly (Buffer | Uint8Array)[], nowMs: number = Date.now()): string[] {
   const list = Array.isArray(snapshots) ? (snapshots as readonly (Buffer | Uint8Array)[]) : [snapshots as Buffer | Uint8Array];
@@ -457,8 +459,11 @@ export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | r
         if (match(pr) === st && pr.lastBucket === pr.lastBucket && !(pr.lastBucket >= min)) min = pr.lastBucket;
       }
     }
-    st.adoptFrontier(min);
+    if (st.lastBucket !== st.lastBucket) st.adoptFrontier(min);
+    else st.rewindFrontier(min);
   }
+  // the restored partitions hold the watermark back from now on, as if they had been here all along
+  if (parsed.some((p) => p.watermarks.length > 0)) core.watermark.resetFloor();
   const restored = new Set<string>();
   for (const p of parsed) {
     core.admit(p.watermarks.map(([partition]) => partition));

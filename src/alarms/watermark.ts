@@ -7,7 +7,8 @@
 //   them (everything seen is final), so windows still close when the whole input goes quiet.
 // - a partition that is assigned but has sent nothing yet holds the watermark at -Infinity until it idles out.
 // - the watermark never moves back: a partition returning from idle with older events makes them late, not the
-//   watermark earlier.
+//   watermark earlier. Only a partition taken over with its state (`resetFloor`) may hold it back again, as it
+//   would have had it been here all along.
 
 export const WATERMARK_DEFAULTS = {
   /** wall-clock time without records after which a partition stops holding the watermark back */
@@ -121,6 +122,11 @@ export class WatermarkTracker {
     this.lastSeen = saved.lastSeen;
     this.known = saved.known;
     this.floor = saved.floor;
+  }
+
+  /** Forgets the largest watermark returned so far: the next is the one the partitions give, even if lower. */
+  resetFloor(): void {
+    this.floor = -Infinity;
   }
 
   /** The largest event time seen from `partition`; -Infinity when none. */

@@ -335,6 +335,11 @@ export class WindowStore {
     const R = this.ring;
     const base = s * R;
     const h = this.head[s];
+    if (b <= h - R) {
+      // older than the slot's ring holds (only after a frontier rewind): its windows were all decided here
+      this.lateDropped += n;
+      return ADD_LATE;
+    }
     if (b > h) {
       // clear the buckets between the old head and b: they now stand for newer bucket numbers
       const gap = b - h < R ? b - h : R;
@@ -373,6 +378,18 @@ export class WindowStore {
     if (this.lastBucket === this.lastBucket || lastBucket !== lastBucket) return;
     this.lastBucket = this.deferredCount > 0 && this.deferredMin < lastBucket ? this.deferredMin : lastBucket;
     this.replayDeferred();
+  }
+
+  /**
+   * Moves the frontier back to `lastBucket` (a partition taken over from an instance that was behind: its windows
+   * from there on are still to decide). The slots here have had every window through the old frontier decided: they
+   * are marked so (`done`), and only the taken-over slots are decided for the windows in between.
+   */
+  rewindFrontier(lastBucket: number): void {
+    const old = this.lastBucket;
+    if (!(lastBucket < old)) return;
+    for (let s = 0; s < this.highWater; s++) if (this.used[s] === 1 && this.done[s] < old) this.done[s] = old;
+    this.lastBucket = lastBucket;
   }
 
   /** Drops every slot and deferred event whose partition is marked in `partitions` (indexed by partition). */

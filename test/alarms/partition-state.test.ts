@@ -192,6 +192,38 @@ describe('a partition handed to another core', () => {
   });
 });
 
+describe('a partition taken over from an instance that was behind', () => {
+  it('has the windows its previous owner had not decided decided here, with its records still to come: no missed raise', () => {
+    // instance A owns partition 0 at event time T0+30 s: 3 failures of equipment 50, the window ending at 30 s not
+    // decided yet (A's frontier is the window ending at 20 s)
+    const a = core();
+    a.core.assign([0], 0);
+    a.fail(50, T0 + 25_000, 0, 3);
+    expect(a.tick(T0 + 30_000, 0)).toEqual([]);
+    // instance B owns partition 1, far ahead: its frontier is the window ending at 190 s
+    const b = core();
+    b.core.assign([1], 0);
+    b.fail(60, T0 + 150_000, 1, 5);
+    expect(states(b.tick(T0 + 200_000, 1))).toEqual([[60, 'raised', `rlf:60:${T0 + 160_000}`]]); // open through 190 s
+    // partition 0 moves from A to B
+    const [p0] = snapshotPartitions(a.core, [0]);
+    a.core.forget([0]);
+    restoreState(b.core, p0.state, 0);
+    // partition 0's next records: 2 more failures in the same windows (5: the threshold), then time moves on
+    b.fail(50, T0 + 28_000, 0, 2);
+    const events = b.tick(T0 + 120_000, 0);
+    expect(states(events)).toEqual([
+      [50, 'raised', `rlf:50:${T0 + 30_000}`],
+      [50, 'cleared', `rlf:50:${T0 + 30_000}`],
+    ]);
+    expect(events[0].count).toBe(5);
+    // B's own equipment is not decided again for the windows it had already decided (its open alarm stays open)
+    expect(events.some((e) => e.equipmentId === 60)).toBe(false);
+    expect(b.core.rules.openAlarms()).toBe(1);
+    expect(b.core.rules.rules[0].store.lateDropped).toBe(0);
+  });
+});
+
 describe('the alarm thread', () => {
   beforeAll(() => {
     try {
