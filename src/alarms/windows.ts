@@ -179,8 +179,23 @@ export class WindowStore {
   /** Closes the journal, keeping the changes (the transaction committed). */
   end(): void {
     this.journaling = false;
+    this.shrinkJournal();
     this.journalCount = 0;
     this.savedDeferred = null;
+  }
+
+  /** After a transaction that touched very many equipment (a mass eviction), gives the journal's memory back. */
+  private shrinkJournal(): void {
+    if (this.jKey.length <= 65536) return;
+    const cap = Math.max(65536, 2 ** Math.ceil(Math.log2(Math.max(1, this.journalCount) * 2)));
+    if (cap >= this.jKey.length) return;
+    this.jKey = new Uint32Array(cap);
+    this.jHad = new Uint8Array(cap);
+    this.jHead = new Float64Array(cap);
+    this.jOpen = new Float64Array(cap);
+    this.jPart = new Uint16Array(cap);
+    this.jDone = new Float64Array(cap);
+    this.jCounts = new Uint32Array(cap * this.ring);
   }
 
   get inJournal(): boolean {
@@ -219,6 +234,7 @@ export class WindowStore {
       this.done[s] = this.jDone[i];
       this.counts.set(this.jCounts.subarray(i * R, (i + 1) * R), s * R);
     }
+    this.shrinkJournal();
     this.journalCount = 0;
     this.lastBucket = this.savedLastBucket;
     const d = this.savedDeferred;
@@ -500,9 +516,11 @@ export class WindowStore {
     return s;
   }
 
-  /** Bytes held by the typed arrays (slots, index, deferred list). */
+  /** Bytes held by the typed arrays (slots, index, deferred list, journal). */
   byteSize(): number {
     return (
+      this.touchedAt.byteLength + this.jKey.byteLength + this.jHad.byteLength + this.jHead.byteLength + this.jOpen.byteLength +
+      this.jPart.byteLength + this.jDone.byteLength + this.jCounts.byteLength +
       this.keys.byteLength + this.used.byteLength + this.head.byteLength + this.open.byteLength + this.counts.byteLength +
       this.part.byteLength + this.done.byteLength + this.free.byteLength + this.index.byteLength +
       this.deferredEq.byteLength + this.deferredBucket.byteLength + this.deferredN.byteLength + this.deferredPart.byteLength
