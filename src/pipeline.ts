@@ -131,6 +131,14 @@ export class Pipeline {
   private producedSeq = 0;
   /** the commit in flight, if any: nothing is produced until it settles */
   private committing: Promise<void> | undefined;
+  /**
+   * A recovery (abort and rewind) is running: nothing is consumed until it ends. `epoch` counts recoveries, so a
+   * consume that was in flight when one began drops what it read (pre-rewind messages, read again after it); the
+   * consume call in flight is awaited before the rewind, so none spans the seek.
+   */
+  private recovering = false;
+  private epoch = 0;
+  private consumeCall: Promise<Message[]> | undefined;
   private readonly keyCache = new Map<number, string>();
   /** called with each batch's consume-to-dispatch time (ms), and with each latency report a worker sends */
   onDispatch: ((ms: number) => void) | undefined;
@@ -291,7 +299,7 @@ export class Pipeline {
       return;
     }
     let consumed = 0;
-    if (!this.stopping && this.freeSlots.length > 0) {
+    if (!this.stopping && this.freeSlots.length > 0 && !this.recovering) {
       consumed = await this.consumeAndDispatch();
     }
     const idle = consumed === 0 || this.freeSlots.length === 0;
@@ -333,8 +341,10 @@ export class Pipeline {
 
   private async consumeAndDispatch(): Promise<number> {
     let messages: Message[];
+    const epoch = this.epoch;
     try {
-      messages = await this.source.consumeBatch(this.batchSize);
+      this.consumeCall = this.source.consumeBatch(this.batchSize);
+      messages = await this.consumeCall;
       this.consumedAt = Date.now();
     } catch (err) {
       // A fatal consumer error leaves the client unusable: end with a clear error (systemd restarts the service,
@@ -343,7 +353,11 @@ export class Pipeline {
       this.options.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
       await sleep(200);
       return 0;
+    } finally {
+      this.consumeCall = undefined;
     }
+    // A recovery began meanwhile: these messages come again from the offsets it rewinds to.
+    if (epoch !== this.epoch) return 0;
     const n = messages.length;
     if (n > 0 && this.oldestPending === undefined) this.oldestPending = messages[0].timestamp ?? Date.now();
     // Adapt the batch size to the flow: a full batch doubles it, a small one shrinks it, so a slow trickle is not
@@ -357,6 +371,9 @@ export class Pipeline {
       if (this.freeSlots.length === 0) {
         // Wait for the oldest batch, produce it, reuse its slot.
         await this.drainReady(true);
+        // a recovery (the commit that drainReady waited for failed) discarded what was in flight and rewound: the
+        // rest of these messages come again from the committed offsets
+        if (epoch !== this.epoch) return from;
         continue;
       }
       const slot = this.freeSlots.shift() as number;
@@ -585,6 +602,19 @@ export class Pipeline {
       throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
     }
     log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');
+    this.recovering = true;
+    this.epoch++;
+    try {
+      await this.recoverLocked();
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async recoverLocked(): Promise<void> {
+    const { log } = this.options;
+    // a consume in flight ends first (what it read is dropped), so no message read before the rewind is dispatched
+    await this.consumeCall?.catch(() => undefined);
     await this.drainAllDiscarding();
     this.oldestPending = undefined;
     this.pendingOffsets.clear();
@@ -628,6 +658,14 @@ export class Pipeline {
       consumer.committed(partitions.map((partition) => ({ topic, partition })), 10000, (err, tps) =>
         err ? reject(new LuxError('E_KAFKA', `cannot read the committed offsets of ${topic}: ${err.message}`)) : resolve(tps),
       );
+    });
+    // A partition whose committed offset could not be read comes back as an Error in its place (node-rdkafka), with
+    // no partition number: the rewind fails and is retried. Read as "nothing committed", it would rewind that
+    // partition to its beginning and write everything committed before a second time.
+    committed.forEach((tp, i) => {
+      if (tp instanceof Error || tp.partition !== partitions[i]) {
+        throw new LuxError('E_KAFKA', `cannot read the committed offset of ${topic}/${partitions[i]}: ${(tp as unknown as Error).message ?? 'no answer for it'}`);
+      }
     });
     for (const tp of committed) {
       // No committed offset yet: back to the beginning, as auto.offset.reset=earliest would.
