@@ -138,6 +138,8 @@ export class Pipeline {
    */
   private recovering = false;
   private epoch = 0;
+  /** when the producer was last replaced after a fatal error (within PRODUCER_RENEWALS.windowMs) */
+  private renewedAt: number[] = [];
   private consumeCall: Promise<Message[]> | undefined;
   private readonly keyCache = new Map<number, string>();
   /** called with each batch's consume-to-dispatch time (ms), and with each latency report a worker sends */
@@ -268,8 +270,9 @@ export class Pipeline {
         await this.step();
       } catch (err) {
         // Anything but a fatal error: abort what the open transaction holds and read again from the last commit.
-        // Exactly once holds (nothing uncommitted is visible), and the daemon stays up through transient states.
-        if (isFatalError(err)) throw err;
+        // Exactly once holds (nothing uncommitted is visible), and the daemon stays up through transient states. A
+        // producer that failed fatally is replaced in the recovery.
+        if (isFatalError(err) && !isProducerFatal(err)) throw err;
         if (this.committing !== undefined) await this.committing.catch(() => undefined);
         this.options.log.warn({ err: (err as Error).message }, 'pipeline step failed');
         await this.recover(err);
@@ -598,20 +601,39 @@ export class Pipeline {
     const { log } = this.options;
     this.counters.aborts++;
     if (isFatalError(err)) {
-      if ((err as { kafka?: unknown }).kafka === undefined) throw err; // not Kafka's (the alarm thread gone): as it is
-      throw new LuxError('E_KAFKA', `transaction failed fatally (another instance with transactional.id '${this.options.transactionalId}' may have fenced this one): ${(err as Error).message}`);
+      if (!isProducerFatal(err)) throw err; // not the producer's (the consumer, the alarm thread): as it is
+      this.mayRenew(err);
     }
     log.warn({ err: (err as Error).message }, 'transaction failed; aborting and rewinding to the last committed offsets');
     this.recovering = true;
     this.epoch++;
     try {
-      await this.recoverLocked();
+      await this.recoverLocked(isFatalError(err));
     } finally {
       this.recovering = false;
     }
   }
 
-  private async recoverLocked(): Promise<void> {
+  /**
+   * A producer that failed fatally may be replaced (`TransactionalSink.renew`): a transaction the broker aborted on
+   * its own during a long outage fences the producer that held it. More than PRODUCER_RENEWALS.max within
+   * PRODUCER_RENEWALS.windowMs means something else fences it (another instance with the same transactional.id):
+   * the pipeline ends with that error, for systemd to restart it.
+   */
+  private mayRenew(err: unknown): void {
+    const now = Date.now();
+    this.renewedAt = this.renewedAt.filter((t) => now - t < PRODUCER_RENEWALS.windowMs);
+    if (this.renewedAt.length >= PRODUCER_RENEWALS.max) {
+      throw new LuxError(
+        'E_KAFKA',
+        `the producer failed fatally ${this.renewedAt.length + 1} times within ${PRODUCER_RENEWALS.windowMs / 60000} minutes ` +
+          `(another instance with transactional.id '${this.options.transactionalId}' may be fencing this one): ${(err as Error).message}`,
+      );
+    }
+    this.renewedAt.push(now);
+  }
+
+  private async recoverLocked(renew: boolean): Promise<void> {
     const { log } = this.options;
     // a consume in flight ends first (what it read is dropped), so no message read before the rewind is dispatched
     await this.consumeCall?.catch(() => undefined);
@@ -626,17 +648,24 @@ export class Pipeline {
     this.alarmsInTransaction.length = 0;
     this.pendingAlarms.unshift(...this.queuedInTransaction.splice(0));
     // While the broker is away each step fails; retry until it answers (one log line an attempt), never give up on a
-    // transient outage. A fatal error (fenced by a newer instance) still ends the pipeline.
+    // transient outage. A producer that fails fatally is replaced (a bounded number of times); any other fatal error
+    // ends the pipeline.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.sink.abort();
+        if (renew) {
+          log.warn({ transactionalId: this.options.transactionalId }, 'the producer failed fatally: starting a new one with the same transactional.id (the broker aborts what the old one left open)');
+          await this.sink.renew(30000);
+          renew = false;
+        } else await this.sink.abort();
         // what is assigned now: the group may have rebalanced during the outage
         await this.rewind([...this.source.assigned]);
         if (attempt > 1) log.info({ attempt }, 'recovered: rewound to the last committed offsets');
         return;
       } catch (e) {
-        const kafka = (e as { kafka?: { isFatal?: boolean } }).kafka ?? (e as { isFatal?: boolean });
-        if (kafka.isFatal === true) throw e;
+        if (isProducerFatal(e)) {
+          this.mayRenew(e);
+          renew = true;
+        } else if (isFatalError(e)) throw e;
         log.warn({ attempt, err: (e as Error).message }, 'recovery after a failed transaction did not complete; retrying');
         await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
       }
@@ -726,6 +755,14 @@ async function settledOrNot<T>(p: Promise<T>, wait: boolean): Promise<T | undefi
   const marker = Symbol('pending');
   const v = await Promise.race([p, Promise.resolve(marker)]);
   return v === marker ? undefined : (v as T);
+}
+
+/** Replacing a producer that failed fatally: at most `max` times within `windowMs`. */
+const PRODUCER_RENEWALS = { max: 3, windowMs: 10 * 60_000 } as const;
+
+/** A fatal error of the transactional producer (its calls' errors carry the librdkafka error as `kafka`). */
+function isProducerFatal(err: unknown): boolean {
+  return (err as { kafka?: { isFatal?: boolean } }).kafka?.isFatal === true;
 }
 
 /** A librdkafka fatal error (fenced producer, fatal consumer state): the client is unusable and the pipeline ends. */

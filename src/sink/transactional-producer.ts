@@ -18,15 +18,22 @@ export interface SinkOptions {
 export type Header = Record<string, string>;
 
 export class TransactionalSink {
-  readonly producer: Kafka.Producer;
+  private producer: Kafka.Producer;
   private readonly options: SinkOptions;
   private open = false;
   /** messages produced in the open transaction */
   produced = 0;
+  /** producers started again after a fatal error (`renew`) */
+  renewals = 0;
 
   constructor(options: SinkOptions) {
     this.options = options;
-    this.producer = new Kafka.Producer({
+    this.producer = this.create();
+  }
+
+  private create(): Kafka.Producer {
+    const options = this.options;
+    const producer = new Kafka.Producer({
       'metadata.broker.list': options.brokers,
       'client.id': options.clientId,
       'transactional.id': options.transactionalId,
@@ -43,7 +50,28 @@ export class TransactionalSink {
       ...(options.extra ?? {}),
     } as Kafka.ProducerGlobalConfig);
     // Delivery reports are not needed: a transaction commits only once every message in it is acknowledged.
-    this.producer.setPollInterval(50);
+    producer.setPollInterval(50);
+    return producer;
+  }
+
+  /**
+   * Replaces a producer that failed fatally (librdkafka's client is then unusable) with a new one under the same
+   * transactional.id: its initTransactions makes the broker abort whatever the old one left open. What the old one
+   * produced in its open transaction is never visible; the caller rewinds the input to the last commit.
+   */
+  async renew(timeoutMs: number): Promise<void> {
+    const old = this.producer;
+    this.open = false;
+    this.producer = this.create();
+    this.renewals++;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000);
+      old.disconnect(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    await this.connect(timeoutMs);
   }
 
   get inTransaction(): boolean {
