@@ -157,13 +157,17 @@ export class AlarmCore {
 
   /** Pops every ring until empty and applies everything at once (batch marks are skipped); returns the entries. */
   drain(nowMs: number): number {
+    return this.pollRings((_, buf, n) => this.consume(buf, n, nowMs));
+  }
+
+  /** Pops every ring until empty, handing each polled run of entries to `take` (ring index, buffer, count). */
+  private pollRings(take: (ring: number, buf: Uint32Array, n: number) => void): number {
     let total = 0;
     for (let r = 0; r < this.readers.length; r++) {
-      const reader = this.readers[r];
       for (;;) {
-        const n = reader.poll(this.buf);
+        const n = this.readers[r].poll(this.buf);
         if (n === 0) break;
-        this.consume(this.buf, n, nowMs);
+        take(r, this.buf, n);
         total += n;
       }
     }
@@ -179,16 +183,7 @@ export class AlarmCore {
 
   /** Pops every ring into its stage (nothing is applied); returns the entries popped. */
   stage(): number {
-    let total = 0;
-    for (let r = 0; r < this.readers.length; r++) {
-      for (;;) {
-        const n = this.readers[r].poll(this.buf);
-        if (n === 0) break;
-        this.stages[r].push(this.buf, n);
-        total += n;
-      }
-    }
-    return total;
+    return this.pollRings((r, buf, n) => this.stages[r].push(buf, n));
   }
 
   /** Entries staged in all rings. */

@@ -117,6 +117,18 @@ export interface PartitionState {
   readonly state: Buffer;
 }
 
+/** A snapshot's head: magic, version, the partitions' event-time marks, and the number of rules that follow. */
+function writeSnapshotHeader(w: ByteWriter, marks: ReadonlyArray<readonly [number, number]>, rules: number): void {
+  w.u32(MAGIC);
+  w.u32(VERSION);
+  w.u32(marks.length);
+  for (const [p, t] of marks) {
+    w.u32(p);
+    w.f64(t);
+  }
+  w.u32(rules);
+}
+
 function writeSlot(w: ByteWriter, st: WindowStore, s: number): void {
   w.u32(st.keys[s]);
   w.u32(st.part[s]);
@@ -147,14 +159,7 @@ function encode(core: AlarmCore, groups: readonly (readonly number[])[] | null):
   writers.forEach((w, i) => {
     const marks: Array<[number, number]> =
       groups === null ? wm.exportState().partitions : [...new Set(groups[i])].map((p) => [p, wm.maxTimeOf(p)]);
-    w.u32(MAGIC);
-    w.u32(VERSION);
-    w.u32(marks.length);
-    for (const [p, t] of marks) {
-      w.u32(p);
-      w.f64(t);
-    }
-    w.u32(core.rules.rules.length);
+    writeSnapshotHeader(w, marks, core.rules.rules.length);
   });
   const counts = new Uint32Array(writers.length);
   const at = new Array<number>(writers.length);
@@ -409,12 +414,7 @@ export function assembleSnapshot(partition: number, partitionValue: Buffer | und
     }
   }
   const w = new ByteWriter();
-  w.u32(MAGIC);
-  w.u32(VERSION);
-  w.u32(1);
-  w.u32(partition);
-  w.f64(mark);
-  w.u32(rules.size);
+  writeSnapshotHeader(w, [[partition, mark]], rules.size);
   for (const [name, rule] of rules) {
     w.str(name);
     w.f64(rule.windowMs);

@@ -64,6 +64,13 @@ function floorMod(a: number, m: number): number {
   return r < 0 ? r + m : r;
 }
 
+/** A copy of `a` in a new array of `n` elements (n >= a.length). */
+function grown<T extends Uint32Array | Uint8Array | Uint16Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a as never);
+  return b;
+}
+
 function hashOf(id: number, shift: number): number {
   return Math.imul(id, 0x9e3779b1) >>> shift;
 }
@@ -198,10 +205,6 @@ export class WindowStore {
     this.jCounts = new Uint32Array(cap * this.ring);
   }
 
-  get inJournal(): boolean {
-    return this.journaling;
-  }
-
   /** Equipment of journal record `i`, whether it had a slot before the transaction, and that slot's partition. */
   journalKey(i: number): number {
     return this.jKey[i];
@@ -294,18 +297,13 @@ export class WindowStore {
   private journalSlot(): number {
     if (this.journalCount === this.jKey.length) {
       const cap = this.jKey.length * 2;
-      const grow = <T extends Uint32Array | Uint8Array | Uint16Array | Float64Array>(a: T, n: number): T => {
-        const b = new (a.constructor as new (n: number) => T)(n);
-        b.set(a as never);
-        return b;
-      };
-      this.jKey = grow(this.jKey, cap);
-      this.jHad = grow(this.jHad, cap);
-      this.jHead = grow(this.jHead, cap);
-      this.jOpen = grow(this.jOpen, cap);
-      this.jPart = grow(this.jPart, cap);
-      this.jDone = grow(this.jDone, cap);
-      this.jCounts = grow(this.jCounts, cap * this.ring);
+      this.jKey = grown(this.jKey, cap);
+      this.jHad = grown(this.jHad, cap);
+      this.jHead = grown(this.jHead, cap);
+      this.jOpen = grown(this.jOpen, cap);
+      this.jPart = grown(this.jPart, cap);
+      this.jDone = grown(this.jDone, cap);
+      this.jCounts = grown(this.jCounts, cap * this.ring);
     }
     return this.journalCount++;
   }
@@ -538,18 +536,10 @@ export class WindowStore {
   private defer(eq: number, b: number, n: number, partition: number): void {
     if (this.deferredCount === this.deferredEq.length) {
       const cap = this.deferredEq.length * 2;
-      const e2 = new Uint32Array(cap);
-      e2.set(this.deferredEq);
-      const b2 = new Float64Array(cap);
-      b2.set(this.deferredBucket);
-      const n2 = new Uint32Array(cap);
-      n2.set(this.deferredN);
-      const p2 = new Uint16Array(cap);
-      p2.set(this.deferredPart);
-      this.deferredEq = e2;
-      this.deferredBucket = b2;
-      this.deferredN = n2;
-      this.deferredPart = p2;
+      this.deferredEq = grown(this.deferredEq, cap);
+      this.deferredBucket = grown(this.deferredBucket, cap);
+      this.deferredN = grown(this.deferredN, cap);
+      this.deferredPart = grown(this.deferredPart, cap);
     }
     const i = this.deferredCount++;
     this.deferredEq[i] = eq;
