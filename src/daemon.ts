@@ -228,7 +228,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
 
   // Per second: counters into Prometheus, SLA check, readiness, watchdog-friendly heartbeat.
   let slaRaisedAt = 0;
-  const seen = { frames: 0, records: 0, transactions: 0, aborts: 0, dead: new Map<string, number>() };
+  const seen = { frames: 0, records: 0, transactions: 0, aborts: 0, dead: new Map<string, number>(), counted: new Map<string, number>(), late: 0 };
   const tick = setInterval(() => {
     const c = pipeline.counters;
     metrics.framesConsumed.inc(c.framesIn - seen.frames);
@@ -244,6 +244,19 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     if (c.aborts > seen.aborts) metrics.transaction('aborted', 0);
     seen.transactions = c.transactions;
     seen.aborts = c.aborts;
+    if (engine !== undefined) {
+      // the alarm thread's counters as of the last commit: failures counted and alarms open per rule, late records
+      const a = engine.counters();
+      for (const r of a.rules) {
+        const m = metrics.rule(r.name);
+        const before = seen.counted.get(r.name) ?? 0;
+        if (r.counted > before) m.failuresCounted.inc(r.counted - before);
+        seen.counted.set(r.name, Math.max(before, r.counted));
+        m.open.set(r.open);
+      }
+      if (a.lateDropped > seen.late) metrics.lateRecordsDropped.inc(a.lateDropped - seen.late);
+      seen.late = Math.max(seen.late, a.lateDropped);
+    }
     metrics.ringSlotsUsed.set(c.inflight);
     const assigned = [...pipeline.assignedPartitions];
     metrics.setAssignedPartitions(assigned);

@@ -180,7 +180,8 @@ async function runThread(data: AlarmThreadData): Promise<void> {
       dueSent = true;
       post({ type: 'due' });
     }
-    if (now - lastCounters >= ALARM_THREAD_DEFAULTS.countersMs) {
+    // only between transactions: the counters then describe committed state (an abort rolls them back)
+    if (!core.prepared && now - lastCounters >= ALARM_THREAD_DEFAULTS.countersMs) {
       lastCounters = now;
       post({ type: 'counters', counters: core.counters(now) });
     }
@@ -250,6 +251,7 @@ export class AlarmEngine {
   private dead: Error | null = null;
   private core: AlarmCoreCounters = {
     records: 0, failures: 0, lateDropped: 0, lateCounted: 0, deferred: 0, fullDropped: 0, openAlarms: 0, activeEquipment: 0, watermarkMs: -Infinity, staged: 0,
+    rules: [],
   };
   /** the alarms of the prepared transaction, counted when it commits */
   private preparedAlarms: AlarmJson[] = [];

@@ -41,6 +41,8 @@ export interface AlarmCoreCounters {
   watermarkMs: number;
   /** entries staged, waiting for their transaction */
   staged: number;
+  /** per rule (the config's, so a bounded set): failures counted into its windows, its open alarms */
+  rules: Array<{ name: string; counted: number; open: number }>;
 }
 
 export type { ChangelogEntry };
@@ -334,12 +336,17 @@ export class AlarmCore {
     let deferred = 0;
     let fullDropped = 0;
     let active = 0;
+    let open = 0;
+    const rules: AlarmCoreCounters['rules'] = [];
     for (const r of this.rules.rules) {
       lateDropped += r.store.lateDropped;
       lateCounted += r.store.lateCounted;
       deferred += r.store.deferredCount;
       fullDropped += r.store.fullDropped;
       active += r.store.active;
+      const ruleOpen = r.openAlarms();
+      open += ruleOpen;
+      rules.push({ name: r.spec.name, counted: r.store.counted, open: ruleOpen });
     }
     return {
       records: this.records,
@@ -348,10 +355,11 @@ export class AlarmCore {
       lateCounted,
       deferred,
       fullDropped,
-      openAlarms: this.rules.openAlarms(),
+      openAlarms: open,
       activeEquipment: active,
       watermarkMs: this.watermark.watermark(nowMs),
       staged: this.stagedEntries(),
+      rules,
     };
   }
 }

@@ -465,6 +465,8 @@ export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | r
   // the restored partitions hold the watermark back from now on, as if they had been here all along
   if (parsed.some((p) => p.watermarks.length > 0)) core.watermark.resetFloor();
   const restored = new Set<string>();
+  // failures restored were counted by the instance that wrote them: the metric stays as it is
+  const counted = stores.map((st) => st.counted);
   for (const p of parsed) {
     core.admit(p.watermarks.map(([partition]) => partition));
     core.watermark.importState({ partitions: p.watermarks, floor: -Infinity }, nowMs);
@@ -511,5 +513,8 @@ export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | r
       }
     }
   }
+  stores.forEach((st, i) => {
+    st.counted = counted[i];
+  });
   return [...restored];
 }

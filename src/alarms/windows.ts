@@ -64,6 +64,15 @@ function floorMod(a: number, m: number): number {
   return r < 0 ? r + m : r;
 }
 
+/** The counters a store keeps for metrics. */
+export interface StoreMetrics {
+  counted: number;
+  lateDropped: number;
+  lateCounted: number;
+  fullDropped: number;
+  deferredTotal: number;
+}
+
 /** A copy of `a` in a new array of `n` elements (n >= a.length). */
 function grown<T extends Uint32Array | Uint8Array | Uint16Array | Float64Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
@@ -125,6 +134,7 @@ export class WindowStore {
   private jDone = new Float64Array(64);
   private jCounts = new Uint32Array(0);
   private savedLastBucket = NaN;
+  private savedMetrics: StoreMetrics = { counted: 0, lateDropped: 0, lateCounted: 0, fullDropped: 0, deferredTotal: 0 };
   private savedDeferred: { eq: Uint32Array; bucket: Float64Array; n: Uint32Array; part: Uint16Array; min: number } | null = null;
 
   // ── hash index: slot + 1 per cell, 0 = empty; linear probing, backward-shift deletion
@@ -140,7 +150,9 @@ export class WindowStore {
   private deferredPart = new Uint16Array(64);
   deferredMin = Infinity;
 
-  // ── metrics
+  // ── metrics (an aborted transaction's share is rolled back with it, so they count what was committed)
+  /** failures counted into windows */
+  counted = 0;
   lateDropped = 0;
   /** late events still counted into windows that are not evaluated yet */
   lateCounted = 0;
@@ -179,6 +191,7 @@ export class WindowStore {
     }
     this.journalCount = 0;
     this.savedLastBucket = this.lastBucket;
+    this.savedMetrics = this.metrics();
     const d = this.exportDeferred();
     this.savedDeferred = { ...d, min: this.deferredMin };
   }
@@ -240,6 +253,7 @@ export class WindowStore {
     this.shrinkJournal();
     this.journalCount = 0;
     this.lastBucket = this.savedLastBucket;
+    this.setMetrics(this.savedMetrics);
     const d = this.savedDeferred;
     if (d !== null) {
       const c = d.eq.length;
@@ -257,6 +271,19 @@ export class WindowStore {
       this.deferredMin = d.min;
       this.savedDeferred = null;
     }
+  }
+
+  /** The metric counters, copied. */
+  metrics(): StoreMetrics {
+    return { counted: this.counted, lateDropped: this.lateDropped, lateCounted: this.lateCounted, fullDropped: this.fullDropped, deferredTotal: this.deferredTotal };
+  }
+
+  setMetrics(m: StoreMetrics): void {
+    this.counted = m.counted;
+    this.lateDropped = m.lateDropped;
+    this.lateCounted = m.lateCounted;
+    this.fullDropped = m.fullDropped;
+    this.deferredTotal = m.deferredTotal;
   }
 
   /** Did the deferred list change since `begin()`? */
@@ -361,6 +388,7 @@ export class WindowStore {
       this.head[s] = b;
     }
     this.counts[base + floorMod(b, R)] += n;
+    this.counted += n;
     if (b < last) this.lateCounted += n;
     return ADD_COUNTED;
   }

@@ -114,11 +114,14 @@ describe('transactions of the window state', () => {
       const recs = traffic(random, clock);
       const seq = rig.batch(recs);
       const before = canonical(snapshotState(rig.core));
+      const metricsBefore = rig.core.rules.rules.map((r) => r.store.metrics());
       const first = rig.core.prepare(seq, 0, PARTITIONS);
       if (random() < 0.3) {
         rig.core.settle(false);
         aborted++;
         expect(canonical(snapshotState(rig.core))).toEqual(before);
+        // the metrics too: the records read again are counted once
+        expect(rig.core.rules.rules.map((r) => r.store.metrics())).toEqual(metricsBefore);
         // the rewound records come again, in a new batch: the same decisions as the aborted attempt
         const again = rig.core.prepare(rig.batch(recs), 0, PARTITIONS);
         expect(again.events).toEqual(first.events);

@@ -126,6 +126,28 @@ describe('alarms in the daemon', () => {
       const alerts = delivered();
       expect(alerts.every((a) => a.labels.equipment_id === '7')).toBe(true);
       expect(alerts.some((a) => a.endsAt !== undefined)).toBe(true);
+
+      // Prometheus: the 17 failures counted once each, both episodes closed, nothing late (the counters arrive with
+      // the daemon's once-a-second update)
+      const url = /"url":"(http:\/\/[^"]+)"/.exec(d.output())?.[1];
+      expect(url, d.output()).toBeDefined();
+      const want = [
+        'lux_alarm_failures_counted_total{rule="fail10s"} 17',
+        'lux_alarms_raised_total{rule="fail10s"} 2',
+        'lux_alarms_cleared_total{rule="fail10s"} 2',
+        'lux_alarms_suppressed_total{rule="fail10s"} 2',
+        'lux_alarms_open{rule="fail10s"} 0',
+        'lux_alarm_late_records_total 0',
+      ];
+      let text = '';
+      const metricsBy = Date.now() + 10000;
+      do {
+        text = await (await fetch(`${url}/metrics`)).text();
+        if (want.every((line) => text.split('\n').includes(line))) break;
+        await sleep(250);
+      } while (Date.now() < metricsBy);
+      const lines = text.split('\n').filter((l) => /^lux_alarm/.test(l));
+      for (const line of want) expect(lines, line).toContain(line);
     } finally {
       d.child.kill('SIGTERM');
       await d.exited;
