@@ -15,7 +15,7 @@ import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
 import { AlarmEngine } from './alarms/alarm-thread.js';
-import { changelogKey, readChangelog } from './alarms/checkpoint.js';
+import { changelogKey, readChangelog } from './alarms/changelog.js';
 import { assembleSnapshot } from './alarms/state-codec.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';

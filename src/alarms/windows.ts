@@ -15,14 +15,14 @@
 // equipment that failed within the last window, not every equipment ever seen.
 //
 // Each slot and each deferred event also carries the input partition its failures came from, so the state of some
-// partitions can be checkpointed, handed to another instance and dropped here (alarm-thread.ts). Equipment is keyed
+// partitions can be written to the changelog, handed to another instance and dropped here (core.ts). Equipment is keyed
 // onto one partition by the producers; when one equipment arrives on several partitions, the partition of its latest
 // counted failure owns the whole slot (the latest wins), and the slot moves with that partition.
 //
 // A journal makes one transaction's changes undoable and listable: between `begin()` and `end()` (or `rollback()`), the
 // first change to an equipment records its state before the transaction (or that it had none), the frontier and
 // the deferred list are saved whole. `rollback()` puts all of it back when the transaction aborts; the journal's
-// keys are also what the transaction's changelog entry writes (alarm-thread.ts).
+// keys are also what the transaction's changelog values write (core.ts).
 
 import { LuxError } from '../errors.js';
 

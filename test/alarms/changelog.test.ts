@@ -1,7 +1,7 @@
 // The window state moved one transaction at a time: an abort puts it back exactly, a partition's changelog values reassemble its exact state, and a core restored from them after a crash decides what the uninterrupted one decides.
 import { describe, expect, it } from 'vitest';
 import { AlarmCore, type ChangelogEntry } from '../../src/alarms/core.js';
-import { changelogKey, partitionKey } from '../../src/alarms/checkpoint.js';
+import { changelogKey, partitionKey } from '../../src/alarms/changelog.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
 import { prng } from '../enrich/record-slots.js';

@@ -48,7 +48,7 @@ export async function readChangelog(brokers: string, topic: string, groupId: str
   const consumer = new Kafka.KafkaConsumer(
     {
       'metadata.broker.list': brokers,
-      'group.id': `lux-checkpoint-reader-${process.pid}`,
+      'group.id': `lux-alarm-state-reader-${process.pid}`,
       'enable.auto.commit': false,
       'isolation.level': 'read_committed',
     },
