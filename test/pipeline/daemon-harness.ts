@@ -92,12 +92,13 @@ export function startDaemon(config: string): RunningDaemon {
 /** Deterministic frames: `count` frames over `equipment` ids, `perFrame` records each; every `badEvery`-th frame is broken. */
 export function makeFrames(
   count: number,
-  opts: { equipment?: number; perFrame?: number; badEvery?: number; seqBase?: number; timeOffsetMs?: number } = {},
+  opts: { equipment?: number; perFrame?: number; badEvery?: number; seqBase?: number; startMs?: number; timeOffsetMs?: number } = {},
 ): { key: string; value: Buffer; bad: boolean }[] {
   const equipment = opts.equipment ?? 50;
   const perFrame = opts.perFrame ?? 2;
-  // frame i at base + 10 i ms (+ its record index): event time grows with the frame, in every partition
-  const base = Date.parse('2026-11-26T10:00:00.000Z') + (opts.timeOffsetMs ?? 0);
+  // frame i at start + offset + 10 i ms (+ its record index): event time grows with the frame, in every partition.
+  // The fixed default start keeps the records reproducible; a test that measures latency passes the clock's now.
+  const base = (opts.startMs ?? Date.parse('2026-11-26T10:00:00.000Z')) + (opts.timeOffsetMs ?? 0);
   const frames: { key: string; value: Buffer; bad: boolean }[] = [];
   for (let i = 0; i < count; i++) {
     const eq = (i % equipment) + 1;

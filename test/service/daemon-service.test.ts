@@ -43,7 +43,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 300
 describe('the daemon as a service', () => {
   it('serves parseable /metrics, /health, and /ready that degrades (and an sla alarm) when old event times breach the SLA', async () => {
     const topics = await daemonTopics('svc-metrics', 2);
-    const frames = makeFrames(500, { badEvery: 50 });
+    // event times of now: the latency they give is the pipeline's (a fixed date would breach the SLA once it is past)
+    const frames = makeFrames(500, { badEvery: 50, startMs: Date.now() });
     await produceFrames(topics.raw, frames);
     const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t`, extra: 'sla:\n  seconds: 30\n  alarm: true' });
     const d = startDaemon(config);
