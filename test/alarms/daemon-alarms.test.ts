@@ -164,7 +164,9 @@ describe('alarms in the daemon', () => {
     // the episode starts: 6 failures, then time moves on past the first window end, so the raise is decided
     await produceFrames(topics.raw, [frame(9, 1, [0, 100, 200, 300, 400, 500], true), frame(1, 1, [6000], false)]);
     const first = startDaemon(config);
-    await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
+    await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${first.output()}`);
+    });
     first.child.kill('SIGTERM');
     expect(await first.exited, first.output()).toBe(0);
 
