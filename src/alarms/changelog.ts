@@ -59,18 +59,7 @@ export async function readChangelog(brokers: string, topic: string, groupId: str
     consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(new LuxError('E_KAFKA', `cannot read the alarm state from '${topic}': ${err.message}`)) : resolve())),
   );
   try {
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: timeoutMs }, (err, d) => (err ? reject(err) : resolve(d))),
-    );
-    const topicPartitions = md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
-    if (topicPartitions.length === 0) throw new LuxError('E_KAFKA', `alarm state topic '${topic}' does not exist`);
-    const ends = new Map<number, number>();
-    for (const p of topicPartitions) {
-      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
-        consumer.queryWatermarkOffsets(topic, p, timeoutMs, (err, o) => (err ? reject(err) : resolve(o))),
-      );
-      if (w.highOffset > w.lowOffset) ends.set(p, w.highOffset);
-    }
+    const ends = await stateTopicEnds(consumer, topic, deadline);
     if (ends.size === 0) return new Map();
     consumer.assign([...ends.keys()].map((partition) => ({ topic, partition, offset: -2 /* beginning */ })));
     consumer.setDefaultConsumeTimeout(200);
@@ -107,5 +96,35 @@ export async function readChangelog(brokers: string, topic: string, groupId: str
     return found;
   } finally {
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+/**
+ * The high watermark of every non-empty partition of the state topic. A topic just created may not have its metadata
+ * or its partition leaders everywhere yet: each step is tried again until `deadline`, then the last error names it.
+ */
+async function stateTopicEnds(consumer: Kafka.KafkaConsumer, topic: string, deadline: number): Promise<Map<number, number>> {
+  for (let attempt = 1; ; attempt++) {
+    const left = Math.max(1000, deadline - Date.now());
+    try {
+      const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
+        consumer.getMetadata({ topic, timeout: left }, (err, d) => (err ? reject(err) : resolve(d))),
+      );
+      const topicPartitions = md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+      if (topicPartitions.length === 0) throw new LuxError('E_KAFKA', `alarm state topic '${topic}' does not exist`);
+      const ends = new Map<number, number>();
+      for (const p of topicPartitions) {
+        const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
+          consumer.queryWatermarkOffsets(topic, p, left, (err, o) =>
+            err ? reject(new LuxError('E_KAFKA', `alarm state topic '${topic}' partition ${p}: ${err.message}`)) : resolve(o),
+          ),
+        );
+        if (w.highOffset > w.lowOffset) ends.set(p, w.highOffset);
+      }
+      return ends;
+    } catch (err) {
+      if (Date.now() + 250 * attempt > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
   }
 }
