@@ -1,27 +1,30 @@
-// The daemon: builds the pipeline from the config, with the reference snapshot, metrics, HTTP probes, latency SLA, systemd notifications and signals.
+// The daemon's wiring: the pipeline built from the config, with reference data, the alarm side, metrics, HTTP probes, the latency SLA, systemd notifications and signals.
 import os from 'node:os';
 import type { LuxConfig } from './config/schema.js';
-import { Pipeline, type CommittedBatch } from './pipeline.js';
-import { ensureTopics, isUnreachable } from './sink/topics.js';
-import { compileLxe1, Lxe1Decoder } from './decode/wasm-decoder.js';
+import { DAEMON_INTERNALS, PIPELINE_INTERNALS, SOURCE_INTERNALS, TRANSPORT_INTERNALS } from './config/internals.js';
+import { kafkaConnection, type KafkaConnection } from './kafka/client.js';
+import { isUnreachable } from './kafka/errors.js';
+import { ensureTopics, type TopicPlan } from './kafka/topics.js';
+import { Pipeline } from './pipeline.js';
+import { decoderFormat, DEFAULT_FRAME_FORMAT } from './decode/registry.js';
 import { RefdataService } from './enrich/refdata-service.js';
 import { openReference, type Reference } from './enrich/reference.js';
 import { LuxMetrics } from './metrics/registry.js';
+import { PipelineMetricsFeed } from './metrics/pipeline-metrics.js';
 import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency, type LatencySpan, type LatencyStats } from './metrics/latency.js';
 import { Readiness, startHttp, type HttpService } from './service/http.js';
 import { SystemdNotifier } from './service/systemd.js';
 import { componentLogger, type Logger } from './service/logger.js';
-import { REASON_NAMES } from './decode/reasons.js';
 import { ringBytes, type RingSizes } from './transport/batch-ring.js';
 import { LuxError } from './errors.js';
 import { AlarmEngine } from './alarms/alarm-thread.js';
-import { changelogKey, readChangelog } from './alarms/changelog.js';
-import { assembleSnapshot } from './alarms/state-codec.js';
+import { AlarmSide } from './alarms/alarm-side.js';
+import { handOverPartitions, takeUpPartitions, type AlarmAssignmentOptions } from './alarms/assignment.js';
+import { QueuedAlarms } from './alarms/queued-alarms.js';
+import { slaAlarm } from './alarms/sla-alarm.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
-
-/** Output JSON area per slot, as a multiple of its frame area: enriched JSON runs ~10× the frame bytes. */
-const JSON_PER_FRAME_BYTE = 12;
+import type { TransactionSide } from './sink/transaction-side.js';
 
 export interface Daemon {
   pipeline: Pipeline;
@@ -45,7 +48,7 @@ export function ringSizes(config: LuxConfig): RingSizes {
     slots: p.slots,
     maxMessages: p.batch_max_messages,
     frameBytes: p.batch_max_bytes,
-    outBytes: p.batch_max_bytes * JSON_PER_FRAME_BYTE,
+    outBytes: p.batch_max_bytes * TRANSPORT_INTERNALS.jsonPerFrameByte,
   };
   const budget = p.memory_budget_mb * 1024 * 1024;
   if (ringBytes(sizes) > budget / 2) {
@@ -57,35 +60,49 @@ export function ringSizes(config: LuxConfig): RingSizes {
   return sizes;
 }
 
+/** How the daemon reaches Kafka: the configured brokers, and `kafka.extra` for every client. */
+export function daemonConnection(config: LuxConfig): KafkaConnection {
+  return kafkaConnection(config.kafka.brokers, { ...config.kafka.extra });
+}
+
+/** Every topic the daemon reads or writes, as checked at start. */
+export function topicPlan(config: LuxConfig): TopicPlan[] {
+  return [
+    { name: config.topics.raw, compacted: false },
+    { name: config.topics.enriched, compacted: false },
+    { name: config.topics.dlq, compacted: false },
+    { name: config.topics.alarms, compacted: false },
+    { name: config.topics.refdata, compacted: true },
+    ...(config.alarms.rules.length > 0 ? [{ name: config.topics.alarm_state, compacted: true }] : []),
+  ];
+}
+
 export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemon> {
-  const brokers = config.kafka.brokers.join(',');
+  const conn = daemonConnection(config);
   const transactionalId = config.kafka.transactional_id ?? `${config.kafka.group_id}-${os.hostname()}`;
   const metrics = new LuxMetrics({ rules: config.alarms.rules.map((r) => r.name) });
+  const metricsFeed = new PipelineMetricsFeed(metrics);
   const readiness = new Readiness();
   const notifier = new SystemdNotifier({ log });
 
-
-  const created = await untilReachable(log, brokers, () => ensureTopics(
-    brokers,
-    [
-      { name: config.topics.raw, compacted: false },
-      { name: config.topics.enriched, compacted: false },
-      { name: config.topics.dlq, compacted: false },
-      { name: config.topics.alarms, compacted: false },
-      { name: config.topics.refdata, compacted: true },
-      ...(config.alarms.rules.length > 0 ? [{ name: config.topics.alarm_state, compacted: true }] : []),
-    ],
-    config.kafka.create_topics,
-    config.kafka.topic_partitions,
-    5000,
-  ));
+  const created = await untilReachable(log, conn.brokers, () =>
+    ensureTopics(conn, topicPlan(config), config.kafka.create_topics, config.kafka.topic_partitions, DAEMON_INTERNALS.topicsTimeoutMs),
+  );
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
   // Reference data: the CSV directory, then the compacted topic replayed from its beginning; afterwards both are
   // followed and each change is published as a new version (a small overlay, merged into a new base now and then).
   const refLog = componentLogger(log, 'refdata');
   const t0 = Date.now();
-  const refdata = new RefdataService({ dir: config.refdata.dir, watch: config.refdata.watch, brokers, topic: config.topics.refdata, log: refLog, metrics });
+  const refdata = new RefdataService({
+    dir: config.refdata.dir,
+    watch: config.refdata.watch,
+    brokers: conn.brokers,
+    kafkaExtra: conn.properties,
+    topic: config.topics.refdata,
+    log: refLog,
+    metrics,
+  });
   await refdata.start();
   refLog.info({ dir: config.refdata.dir, topic: config.topics.refdata, version: refdata.current().version, ms: Date.now() - t0 }, 'reference data loaded');
   // The main thread's view of the version in force, for the alarm thread's equipment and maintenance lookups.
@@ -96,8 +113,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     return mainReference.ref;
   };
 
-  // The alarm thread: one feed ring per decode worker; alarms go into the pipeline's transactions, and to the
-  // webhook once committed (suppressed ones never).
+  // Alarms: the alarm thread (one feed ring per decode worker) decides them and moves its window state with the
+  // pipeline's transactions; the webhook hears of them once committed (of suppressed ones never).
   const alarmLog = componentLogger(log, 'alarms');
   const webhook =
     config.alarms.webhook === undefined
@@ -109,11 +126,10 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           timeoutMs: config.alarms.webhook.timeout_ms,
           onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
         });
-  // The window state moves with the pipeline's transactions: each one writes what it changed into the compacted state
-  // topic with the offsets, per input partition its own value (`<group_id>:<partition>`) and one per equipment
-  // changed (`<group_id>:<partition>:e<equipment>`, a tombstone once evicted); an abort puts the windows back. A
-  // partition assigned (at start, on every rebalance) reads its values back first, so neither a restart, a crash nor
-  // a partition moving to another instance misses an alarm or repeats a raise.
+  const alarmsCommitted = (alarms: readonly AlarmJson[]): void => {
+    metricsFeed.committedAlarms(alarms);
+    if (webhook !== undefined) webhook.send(alarms.filter((a) => !a.suppressed));
+  };
   if (config.alarms.checkpoint_ms !== undefined) {
     alarmLog.warn({ key: 'alarms.checkpoint_ms' }, 'alarms.checkpoint_ms is no longer used (every transaction writes the alarm state it changed); remove it');
   }
@@ -129,138 +145,81 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
         });
   const alarmFeeds = engine === undefined ? undefined : Array.from({ length: config.pipeline.workers }, () => engine.addProducer());
   const alarmClaims = engine === undefined ? undefined : new SharedArrayBuffer(4 * config.pipeline.workers);
+  const assignment: AlarmAssignmentOptions | undefined =
+    engine === undefined
+      ? undefined
+      : { engine, conn, stateTopic: config.topics.alarm_state, groupId: config.kafka.group_id, log: alarmLog, timeoutMs: DAEMON_INTERNALS.stateReadTimeoutMs };
+  const queuedAlarms = new QueuedAlarms(config.topics.alarms, alarmsCommitted);
+  const sides: TransactionSide[] = [];
+  if (engine !== undefined) {
+    sides.push(new AlarmSide({ engine, alarmTopic: config.topics.alarms, stateTopic: config.topics.alarm_state, groupId: config.kafka.group_id, onCommitted: alarmsCommitted }));
+  }
+  sides.push(queuedAlarms);
 
-  const decoderModule = await compileLxe1();
+  await initLatency();
+  const recorder = new LatencyRecorder(['event_to_commit', 'kafka_to_commit', 'produce_to_commit']);
+  const stageRecorder = new LatencyRecorder(['consume_to_dispatch']);
+  const merger = new LatencyMerger();
+  merger.addRecorder(recorder);
+  merger.addRecorder(stageRecorder);
+  const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
+
+  const format = decoderFormat(DEFAULT_FRAME_FORMAT);
+  const decoderModule = await format.compile();
   const budgetKb = Math.floor((config.pipeline.memory_budget_mb * 1024) / 4);
   const pipeline = new Pipeline({
-    brokers,
+    conn,
     groupId: config.kafka.group_id,
     clientId: config.kafka.client_id,
     transactionalId,
-    topics: { raw: config.topics.raw, enriched: config.topics.enriched, dlq: config.topics.dlq, alarms: config.topics.alarms },
+    topics: { raw: config.topics.raw, enriched: config.topics.enriched, dlq: config.topics.dlq },
     workers: config.pipeline.workers,
     ring: ringSizes(config),
     commitIntervalMs: config.pipeline.commit_interval_ms,
     transactionTimeoutMs: config.kafka.transaction_timeout_ms,
     drainTimeoutMs: config.pipeline.drain_timeout_ms,
-    consumeTimeoutMs: 10,
+    consumeTimeoutMs: SOURCE_INTERNALS.consumeTimeoutMs,
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
-    consumerExtra: { 'queued.max.messages.kbytes': budgetKb, ...config.kafka.extra },
-    producerExtra: { 'queue.buffering.max.kbytes': budgetKb, ...config.kafka.extra },
-    workerData: { decoder: decoderModule, reference: refdata.current(), alarmFeeds, alarmClaims },
+    consumerOwn: { 'queued.max.messages.kbytes': budgetKb },
+    producerOwn: { 'queue.buffering.max.kbytes': budgetKb },
+    workerData: { format: format.name, decoder: decoderModule, reference: refdata.current(), alarmFeeds, alarmClaims },
     reference: () => refdata.current(),
-    alarms:
-      engine === undefined
-        ? undefined
-        : {
-            stateTopic: config.topics.alarm_state,
-            prepare: async (throughSeq, owned) => {
-              const { alarms, entries } = await engine.prepare(throughSeq, owned);
-              return { alarms, messages: entries.map((e) => ({ key: changelogKey(config.kafka.group_id, e), value: e.state })) };
-            },
-            settle: () => engine.settle(true),
-            discard: () => engine.discard(),
-            due: () => engine.due,
-          },
+    sides,
+    hooks: {
+      // Before any record of a new partition is read: its committed alarm state, merged into the running windows.
+      assigned: assignment === undefined ? undefined : (partitions) => takeUpPartitions(assignment, partitions),
+      // After the revoked partitions' last transaction (their last state is in it).
+      revoked: assignment === undefined ? undefined : (partitions) => handOverPartitions(assignment, partitions),
+      dispatched: (ms) => stageRecorder.record('consume_to_dispatch', ms),
+      workerLatency: (report) => merger.add(report),
+      committed: (passes, committedAt) => {
+        for (const p of passes) {
+          recorder.recordSince('kafka_to_commit', committedAt, p.timestamps);
+          recorder.recordSince('event_to_commit', committedAt, p.eventTimes);
+          recorder.record('produce_to_commit', committedAt - p.writtenAt);
+        }
+      },
+    },
     log: componentLogger(log, 'pipeline'),
   });
-  if (engine !== undefined) {
-    // Before any record of a new partition is read: its committed changelog values, merged into the running windows.
-    pipeline.onAssigned = async (partitions) => {
-      const t0 = Date.now();
-      const found = await readChangelog(brokers, config.topics.alarm_state, config.kafka.group_id, partitions);
-      const states: Buffer[] = [];
-      let equipment = 0;
-      for (const [partition, c] of found) {
-        try {
-          states.push(assembleSnapshot(partition, c.partition, c.equipment));
-        } catch (err) {
-          throw new LuxError('E_KAFKA', `${config.topics.alarm_state}: the alarm state of partition ${partition} cannot be read: ${(err as Error).message}`);
-        }
-        equipment += c.equipment.length;
-      }
-      if (states.length > 0) {
-        const rules = await engine.restore(states);
-        alarmLog.info({ partitions, restored: states.length, equipment, ms: Date.now() - t0, rules }, 'alarm windows restored from the state changelog');
-      }
-      engine.assign(partitions);
-    };
-    // After the revoked partitions' last transaction (their last state is in it).
-    pipeline.onRevoked = async (partitions) => {
-      await engine.forget(partitions);
-    };
-    await engine.start();
-  }
+  await engine?.start();
   // The CRC tables live in the shared memory: fill them once, before any worker decodes.
-  new Lxe1Decoder(pipeline.ring.shared.memory, decoderModule).initCrc();
+  format.create(pipeline.ring.shared.memory, decoderModule).initCrc();
   metrics.ringSlots.set(config.pipeline.slots);
   metrics.workers.set(config.pipeline.workers);
 
-  await initLatency();
-  const recorder = new LatencyRecorder(['event_to_commit', 'kafka_to_commit', 'produce_to_commit']);
-  const merger = new LatencyMerger();
-  merger.addRecorder(recorder);
-  const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
-  const stageRecorder = new LatencyRecorder(['consume_to_dispatch']);
-  merger.addRecorder(stageRecorder);
-  pipeline.onDispatch = (ms) => stageRecorder.record('consume_to_dispatch', ms);
-  pipeline.onWorkerLatency = (report) => merger.add(report);
-  pipeline.onCommit = (batches: CommittedBatch[], committedAt: number, alarms: AlarmJson[]) => {
-    for (const a of alarms) {
-      const m = metrics.rule(a.rule);
-      if (a.state === 'raised') m.raised.inc();
-      else m.cleared.inc();
-      if (a.suppressed) m.suppressed.inc();
-    }
-    if (webhook !== undefined && alarms.length > 0) webhook.send(alarms.filter((a) => !a.suppressed));
-    for (const b of batches) {
-      recorder.recordSince('kafka_to_commit', committedAt, b.timestamps);
-      recorder.recordSince('event_to_commit', committedAt, b.eventTimes);
-      recorder.record('produce_to_commit', committedAt - b.drainedAt);
-    }
-  };
-
-  const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: 30000 });
+  const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: DAEMON_INTERNALS.stallMs });
   log.info({ url: http.url }, 'http endpoint listening');
 
-  await pipeline.start(30000);
+  await pipeline.start(PIPELINE_INTERNALS.connectTimeoutMs);
   readiness.producerReady = true;
 
   // Per second: counters into Prometheus, SLA check, readiness, watchdog-friendly heartbeat.
   let slaRaisedAt = 0;
-  const seen = { frames: 0, records: 0, transactions: 0, aborts: 0, dead: new Map<string, number>(), counted: new Map<string, number>(), late: 0 };
   const tick = setInterval(() => {
-    const c = pipeline.counters;
-    metrics.framesConsumed.inc(c.framesIn - seen.frames);
-    metrics.recordsProduced.inc(c.recordsOut - seen.records);
-    seen.frames = c.framesIn;
-    seen.records = c.recordsOut;
-    for (const [reason, n] of c.deadLettersByReason) {
-      const before = seen.dead.get(reason) ?? 0;
-      if (n > before) metrics.deadLetter(REASON_NAMES.indexOf(reason), n - before);
-      seen.dead.set(reason, n);
-    }
-    if (c.transactions > seen.transactions) metrics.transaction('committed', c.lastTransactionMs / 1000);
-    if (c.aborts > seen.aborts) metrics.transaction('aborted', 0);
-    seen.transactions = c.transactions;
-    seen.aborts = c.aborts;
-    if (engine !== undefined) {
-      // the alarm thread's counters as of the last commit: failures counted and alarms open per rule, late records
-      const a = engine.counters();
-      for (const r of a.rules) {
-        const m = metrics.rule(r.name);
-        const before = seen.counted.get(r.name) ?? 0;
-        if (r.counted > before) m.failuresCounted.inc(r.counted - before);
-        seen.counted.set(r.name, Math.max(before, r.counted));
-        m.open.set(r.open);
-      }
-      if (a.lateDropped > seen.late) metrics.lateRecordsDropped.inc(a.lateDropped - seen.late);
-      seen.late = Math.max(seen.late, a.lateDropped);
-    }
-    metrics.ringSlotsUsed.set(c.inflight);
     const assigned = [...pipeline.assignedPartitions];
-    metrics.setAssignedPartitions(assigned);
-    for (const [p, lag] of pipeline.lag()) metrics.setLag(p, lag);
+    metricsFeed.pipeline(pipeline.counters, assigned, pipeline.lag());
+    if (engine !== undefined) metricsFeed.alarms(engine.counters());
     readiness.partitionsAssigned = assigned.length > 0;
     readiness.beat();
     merger.add(recorder.snapshot());
@@ -275,15 +234,16 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     if (verdict.transition !== undefined && config.sla.alarm) {
       const now = Date.now();
       if (verdict.transition === 'breach') slaRaisedAt = now;
-      pipeline.enqueueAlarms([slaAlarm(verdict.transition === 'breach' ? 'raised' : 'cleared', slaRaisedAt, now, verdict.percentileSeconds, config)]);
+      const state = verdict.transition === 'breach' ? 'raised' : 'cleared';
+      queuedAlarms.enqueue([slaAlarm(state, slaRaisedAt, now, verdict.percentileSeconds, { seconds: config.sla.seconds, intervalMs: config.sla.interval_ms })]);
     }
-  }, 1000);
+  }, DAEMON_INTERNALS.tickMs);
   tick.unref();
-  const rotate = setInterval(() => merger.rotate(), 10000);
+  const rotate = setInterval(() => merger.rotate(), DAEMON_INTERNALS.latencyRotateMs);
   rotate.unref();
 
   await notifier.ready();
-  notifier.startWatchdog(() => Date.now() - readiness.lastBeatMs < 30000);
+  notifier.startWatchdog(() => Date.now() - readiness.lastBeatMs < DAEMON_INTERNALS.stallMs);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -319,7 +279,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
 
 /**
  * Runs `attempt` until the brokers answer: a broker that is down at start gives a log line per attempt and a retry
- * with backoff (up to 30 s), never a crash loop; any other error (a missing topic, say) ends the start at once.
+ * with backoff, never a crash loop; any other error (a missing topic, say) ends the start at once.
  */
 async function untilReachable<T>(log: Logger, brokers: string, attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
@@ -327,29 +287,9 @@ async function untilReachable<T>(log: Logger, brokers: string, attempt: () => Pr
       return await attempt();
     } catch (err) {
       if (!isUnreachable(err)) throw err;
-      const waitMs = Math.min(30000, 1000 * 2 ** Math.min(n - 1, 5));
+      const waitMs = Math.min(DAEMON_INTERNALS.startRetryMaxMs, DAEMON_INTERNALS.startRetryBaseMs * 2 ** Math.min(n - 1, 5));
       log.warn({ brokers, attempt: n, retryInMs: waitMs, err: (err as Error).message }, 'Kafka brokers unreachable at start; retrying');
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }
-}
-
-/**
- * The SLA as an alarm (sla.alarm: true), in the SPEC section 4 shape: rule `sla`, equipment_id 0 (the pipeline, not an
- * equipment), `count` the latency percentile in ms, `threshold` the bound in ms, the window the SLA interval.
- */
-function slaAlarm(state: 'raised' | 'cleared', raisedAt: number, now: number, percentileSeconds: number, config: LuxConfig): AlarmJson {
-  return {
-    alarm_id: `sla:0:${raisedAt}`,
-    rule: 'sla',
-    state,
-    equipment_id: 0,
-    count: Math.round(percentileSeconds * 1000),
-    threshold: Math.round(config.sla.seconds * 1000),
-    window_start: new Date(now - config.sla.interval_ms).toISOString(),
-    window_end: new Date(now).toISOString(),
-    suppressed: false,
-    equipment: null,
-    emitted_at: new Date(now).toISOString(),
-  };
 }

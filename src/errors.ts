@@ -6,15 +6,24 @@ export type LuxErrorCode =
   | 'E_REFDATA' // bad reference data (file, row, column)
   | 'E_REFDATA_UPDATE' // a bad update on the reference-data topic (topic, partition, offset)
   | 'E_CONFIG' // bad configuration (key, value, expected)
-  | 'E_KAFKA' // the broker or a topic
+  | 'E_KAFKA' // the broker or a topic (src/kafka/errors.ts: KafkaError)
   | 'E_BROKER_SETUP' // the local development broker cannot be assembled or started
   | 'E_INTERNAL';
 
+export interface LuxErrorOptions {
+  cause?: unknown;
+  /** the component that failed cannot go on (a dead thread, a fenced client): the pipeline ends with this error */
+  fatal?: boolean;
+}
+
 export class LuxError extends Error {
   readonly code: LuxErrorCode;
-  constructor(code: LuxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** the failing component cannot be used any more; whoever catches it ends rather than retries */
+  readonly isFatal: boolean;
+  constructor(code: LuxErrorCode, message: string, options?: LuxErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.isFatal = options?.fatal === true;
     this.name = 'LuxError';
   }
 }
@@ -30,4 +39,9 @@ export class RefDataError extends LuxError {
     this.row = row;
     this.column = column;
   }
+}
+
+/** Whether an error says its component is unusable (a LuxError marked fatal, or a KafkaError librdkafka calls fatal). */
+export function isFatal(err: unknown): boolean {
+  return err instanceof LuxError && err.isFatal;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 export const ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 function findRoot(dir: string): string {
-  // src/paths.ts or dist/src/paths.js: the root is the first ancestor holding package.json
+  // src/paths.ts or dist/src/paths.js: the root is the parent of the first ancestor named src (and of dist, when built)
   let d = dir;
   for (let i = 0; i < 5; i++) {
     if (path.basename(d) === 'src') {

@@ -5,10 +5,11 @@
 // Same loop shape as src/pipeline.ts (batch consume, produce into the open transaction, commit the consumed offsets in it
 // every commit interval), so the gap between the two is what decoding, enrichment and the worker hand-off cost.
 import { parseArgs } from 'node:util';
-import type { Message, TopicPartitionOffset } from 'node-rdkafka';
+import type { Message, TopicPartitionOffset } from '../../src/kafka/client.js';
 import { KafkaSource } from '../../src/source/kafka-consumer.js';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
-import { DEFAULTS } from '../../src/config/schema.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { kafkaConnection } from '../../src/kafka/client.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -35,15 +36,16 @@ const say = (msg: string, extra: object = {}): void => {
   process.stdout.write(JSON.stringify({ time: Date.now(), msg, ...extra }) + '\n');
 };
 
+const conn = kafkaConnection(v.brokers as string);
 const source = new KafkaSource({
-  brokers: v.brokers as string,
+  conn,
   groupId: v.group as string,
   clientId: 'lux-passthrough',
-  topic: input,
+  topics: [input],
   consumeTimeoutMs: 20,
 });
 const sink = new TransactionalSink({
-  brokers: v.brokers as string,
+  conn,
   clientId: 'lux-passthrough',
   transactionalId: v['transactional-id'] as string,
   transactionTimeoutMs: DEFAULTS.kafka.transaction_timeout_ms,

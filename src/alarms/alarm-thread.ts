@@ -8,18 +8,11 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { LuxError } from '../errors.js';
 import { distModule } from '../paths.js';
 import { alarmJson, NO_EQUIPMENT, type AlarmJson, type EquipmentProvider } from './alarm-json.js';
-import { createChannel, createSignal, FEED_DEFAULTS, type FeedChannel } from './feed.js';
+import { createChannel, createSignal, type FeedChannel } from './feed.js';
+import { ALARM_INTERNALS } from '../config/internals.js';
 import { NO_MAINTENANCE, type AlarmEvent, type MaintenanceLookup, type RuleOptions, type RuleSpec } from './rules.js';
-import { WATERMARK_DEFAULTS } from './watermark.js';
 import { AlarmCore, type AlarmCoreCounters, type ChangelogEntry } from './core.js';
 import { AlarmStateError, restoreState } from './state-codec.js';
-
-export const ALARM_THREAD_DEFAULTS = {
-  /** how long the idle thread sleeps between polls when no flush wakes it */
-  pollMs: 50,
-  /** how often the thread reports its counters */
-  countersMs: 1000,
-} as const;
 
 // ── the worker entry
 
@@ -181,7 +174,7 @@ async function runThread(data: AlarmThreadData): Promise<void> {
       post({ type: 'due' });
     }
     // only between transactions: the counters then describe committed state (an abort rolls them back)
-    if (!core.prepared && now - lastCounters >= ALARM_THREAD_DEFAULTS.countersMs) {
+    if (!core.prepared && now - lastCounters >= ALARM_INTERNALS.countersMs) {
       lastCounters = now;
       post({ type: 'counters', counters: core.counters(now) });
     }
@@ -269,7 +262,7 @@ export class AlarmEngine {
 
   /** A new ring for one producer (a decode worker): pass the channel to it and wrap it in a FeedWriter there. */
   addProducer(): FeedChannel {
-    const ch = createChannel(this.channels.length, this.signal, this.options.ringEntries ?? FEED_DEFAULTS.ringEntries);
+    const ch = createChannel(this.channels.length, this.signal, this.options.ringEntries ?? ALARM_INTERNALS.feedRingEntries);
     this.channels.push(ch);
     this.worker?.postMessage({ type: 'ring', channel: ch } satisfies ToThread);
     return ch;
@@ -281,8 +274,8 @@ export class AlarmEngine {
     const data: AlarmThreadData = {
       kind: 'lux-alarm-thread',
       rules: o.rules,
-      idleTimeoutMs: o.idleTimeoutMs ?? WATERMARK_DEFAULTS.idleTimeoutMs,
-      pollMs: o.pollMs ?? ALARM_THREAD_DEFAULTS.pollMs,
+      idleTimeoutMs: o.idleTimeoutMs ?? ALARM_INTERNALS.idleTimeoutMs,
+      pollMs: o.pollMs ?? ALARM_INTERNALS.pollMs,
       ruleOptions: o.ruleOptions ?? {},
       signal: this.signal,
       channels: this.channels.slice(),

@@ -20,13 +20,9 @@ import {
   type FeedChannel,
 } from './feed.js';
 import { NO_MAINTENANCE, RuleSet, type AlarmEvent, type RuleOptions, type RuleSpec } from './rules.js';
-import { WATERMARK_DEFAULTS, WatermarkTracker } from './watermark.js';
+import { WatermarkTracker } from './watermark.js';
+import { ALARM_INTERNALS } from '../config/internals.js';
 import { encodeEquipmentValue, encodePartitionValue, indexDeferred, type ChangelogEntry } from './state-codec.js';
-
-export const ALARM_CORE_DEFAULTS = {
-  /** entries popped from one ring per poll */
-  pollEntries: 16 * 1024,
-} as const;
 
 /** Counters of the alarm core (thread side). */
 export interface AlarmCoreCounters {
@@ -106,10 +102,10 @@ export class AlarmCore {
   /** entries of forgotten partitions that still arrived (dropped: the partition's next owner counts them) */
   closedDropped = 0;
 
-  constructor(specs: readonly RuleSpec[], idleTimeoutMs: number = WATERMARK_DEFAULTS.idleTimeoutMs, options: RuleOptions = {}) {
+  constructor(specs: readonly RuleSpec[], idleTimeoutMs: number = ALARM_INTERNALS.idleTimeoutMs, options: RuleOptions = {}) {
     this.rules = new RuleSet(specs, NO_MAINTENANCE, options);
     this.watermark = new WatermarkTracker(idleTimeoutMs);
-    this.buf = new Uint32Array(ALARM_CORE_DEFAULTS.pollEntries * ENTRY_WORDS);
+    this.buf = new Uint32Array(ALARM_INTERNALS.pollEntries * ENTRY_WORDS);
   }
 
   attach(channel: FeedChannel): void {

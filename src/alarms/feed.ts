@@ -8,6 +8,7 @@
 
 import { RingBuffer } from 'ringbuf.js';
 import { LuxError } from '../errors.js';
+import { ALARM_INTERNALS } from '../config/internals.js';
 import { R_CODES, R_EQUIPMENT, R_TIME_F64, REC_WORDS } from '../decode/layout.js';
 
 export const ENTRY_WORDS = 4;
@@ -30,11 +31,6 @@ export const FLAG_BATCH = 8;
 
 const TWO_32 = 4294967296;
 
-export const FEED_DEFAULTS = {
-  /** entries per ring */
-  ringEntries: 64 * 1024,
-} as const;
-
 /** What a producer (or the alarm thread) needs to attach to one ring; structured-clonable (SharedArrayBuffers). */
 export interface FeedChannel {
   readonly id: number;
@@ -56,7 +52,7 @@ export function createSignal(): SharedArrayBuffer {
 }
 
 /** A new ring of `entries` entries sharing `signal`. */
-export function createChannel(id: number, signal: SharedArrayBuffer, entries: number = FEED_DEFAULTS.ringEntries): FeedChannel {
+export function createChannel(id: number, signal: SharedArrayBuffer, entries: number = ALARM_INTERNALS.feedRingEntries): FeedChannel {
   if (!Number.isInteger(entries) || entries < 1) throw new FeedError(`feed ring ${id}: entries must be a positive integer, got ${entries}`);
   return { id, ring: RingBuffer.getStorageForCapacity(entries * ENTRY_WORDS, Uint32Array), signal };
 }

@@ -9,11 +9,7 @@
 // - the watermark never moves back: a partition returning from idle with older events makes them late, not the
 //   watermark earlier. Only a partition taken over with its state (`resetFloor`) may hold it back again, as it
 //   would have had it been here all along.
-
-export const WATERMARK_DEFAULTS = {
-  /** wall-clock time without records after which a partition stops holding the watermark back */
-  idleTimeoutMs: 30_000,
-} as const;
+import { ALARM_INTERNALS } from '../config/internals.js';
 
 /** A tracker's whole state, copied (`save`, `restore`). */
 export interface WatermarkSaved {
@@ -34,7 +30,7 @@ export class WatermarkTracker {
   /** the largest watermark returned so far */
   private floor = -Infinity;
 
-  constructor(idleTimeoutMs: number = WATERMARK_DEFAULTS.idleTimeoutMs) {
+  constructor(idleTimeoutMs: number = ALARM_INTERNALS.idleTimeoutMs) {
     this.idleTimeoutMs = idleTimeoutMs;
   }
 

@@ -8,15 +8,16 @@
 // longest expected episode (or a caller re-sends open alarms).
 
 import { LuxError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { WEBHOOK_INTERNALS } from '../config/internals.js';
 import type { AlarmJson } from './alarm-json.js';
 
-export const WEBHOOK_DEFAULTS = {
-  maxQueue: 10_000,
-  batchSize: 100,
-  maxAttempts: 6,
-  baseDelayMs: 200,
-  maxDelayMs: 30_000,
-  timeoutMs: 10_000,
+/** Delivery defaults: the configuration's (alarms.webhook.*) where it has a key, the internal table's otherwise. */
+const WEBHOOK_DEFAULTS = {
+  ...WEBHOOK_INTERNALS,
+  maxQueue: DEFAULTS.alarms.webhook.max_queue,
+  maxAttempts: DEFAULTS.alarms.webhook.max_retries + 1,
+  timeoutMs: DEFAULTS.alarms.webhook.timeout_ms,
 } as const;
 
 export interface WebhookOptions {

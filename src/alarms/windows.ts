@@ -25,6 +25,7 @@
 // keys are also what the transaction's changelog values write (core.ts).
 
 import { LuxError } from '../errors.js';
+import { ALARM_INTERNALS } from '../config/internals.js';
 
 /** Result of `WindowStore.add`. */
 export const ADD_COUNTED = 0;
@@ -45,11 +46,6 @@ export interface WindowGeometry {
   /** Hard cap on simultaneously active equipment (memory bound). */
   readonly maxEquipment?: number;
 }
-
-export const WINDOW_DEFAULTS = {
-  initialEquipment: 1024,
-  maxEquipment: 8 * 1024 * 1024,
-} as const;
 
 /** A bad window geometry: the key names the setting. */
 export class WindowConfigError extends LuxError {
@@ -174,8 +170,8 @@ export class WindowStore {
     this.slideMs = slideMs;
     this.k = windowMs / slideMs;
     this.ring = this.k + aheadSlides;
-    this.maxEquipment = geometry.maxEquipment ?? WINDOW_DEFAULTS.maxEquipment;
-    this.grow(Math.max(16, Math.min(geometry.initialEquipment ?? WINDOW_DEFAULTS.initialEquipment, this.maxEquipment)));
+    this.maxEquipment = geometry.maxEquipment ?? ALARM_INTERNALS.maxEquipment;
+    this.grow(Math.max(16, Math.min(geometry.initialEquipment ?? ALARM_INTERNALS.initialEquipment, this.maxEquipment)));
     this.jCounts = new Uint32Array(64 * this.ring);
   }
 

@@ -1,62 +1,8 @@
-// The daemon's configuration: one zod schema, with every default and limit in the DEFAULTS and LIMITS tables below.
-import os from 'node:os';
+// The daemon's configuration: one zod schema, with every default and limit taken from defaults.ts.
 import { z } from 'zod';
+import { DEFAULTS, LIMITS, LOG_LEVELS } from './defaults.js';
 
-/** Every default value of the configuration, in one place (docs/service.md and deploy/lux.yaml repeat them). */
-export const DEFAULTS = {
-  kafka: {
-    group_id: 'lux',
-    client_id: 'lux',
-    create_topics: false,
-    topic_partitions: 3,
-    transaction_timeout_ms: 60_000,
-  },
-  topics: {
-    raw: 'lux.raw',
-    enriched: 'lux.enriched',
-    alarms: 'lux.alarms',
-    dlq: 'lux.dlq',
-    refdata: 'lux.refdata',
-    alarm_state: 'lux.alarms.state',
-  },
-  refdata: { watch: false },
-  alarms: {
-    idle_partition_ms: 30_000,
-    rule_lateness_ms: 0,
-    webhook: { timeout_ms: 5_000, max_queue: 10_000, max_retries: 5 },
-  },
-  pipeline: {
-    /** One core is left to the main thread (Kafka client, sink, alarms). */
-    workers: (): number => Math.max(1, os.availableParallelism() - 1),
-    batch_max_messages: 1_000,
-    batch_max_bytes: 1_048_576,
-    slots: 8,
-    memory_budget_mb: 512,
-    commit_interval_ms: 100,
-    drain_timeout_ms: 30_000,
-  },
-  sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
-  http: { host: '127.0.0.1', port: 9464 },
-  log: { level: 'info' as LogLevel },
-} as const;
-
-/** Upper bounds that catch a unit mistake (ms given as s, MB given as bytes) before it reaches a running process. */
-export const LIMITS = {
-  workers: 256,
-  topic_partitions: 10_000,
-  /** librdkafka refuses transaction.timeout.ms above the broker's transaction.max.timeout.ms (15 min by default). */
-  transaction_timeout_ms: 900_000,
-  batch_max_messages: 1_000_000,
-  batch_max_bytes: 256 * 1_048_576,
-  slots: 1_024,
-  memory_budget_mb: 1_048_576,
-  /** Longest window a rule may count over: 7 days. */
-  window_ms: 7 * 86_400_000,
-  duration_ms: 86_400_000,
-} as const;
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { DEFAULTS, LIMITS, LOG_LEVELS, type LogLevel } from './defaults.js';
 
 // Builders whose messages read "expected …"; the loader appends ", got <value>" and prefixes the key path.
 const int = (what: string, min: number, max: number) =>
@@ -150,7 +96,7 @@ export const configSchema = z.strictObject({
       1_000,
       LIMITS.transaction_timeout_ms,
     ).default(DEFAULTS.kafka.transaction_timeout_ms),
-    /** librdkafka properties passed through unchanged (e.g. security.protocol); LUX's own keys win. */
+    /** librdkafka properties passed through unchanged to every client (e.g. security.protocol); they win over LUX's own settings. */
     extra: z
       .record(
         z.string(),
@@ -165,7 +111,7 @@ export const configSchema = z.strictObject({
       alarms: topic().default(DEFAULTS.topics.alarms),
       dlq: topic().default(DEFAULTS.topics.dlq),
       refdata: topic().default(DEFAULTS.topics.refdata),
-      /** compacted: the alarm window changelog, per input partition a snapshot (<group_id>:<partition>) and deltas (<group_id>:<partition>:d<n>) */
+      /** compacted: the alarm window state, per input partition its own value (<group_id>:<partition>) and one per equipment (<group_id>:<partition>:e<equipment>) */
       alarm_state: topic().default(DEFAULTS.topics.alarm_state),
     })
     .prefault({}),

@@ -2,7 +2,7 @@
 import { LuxError } from '../errors.js';
 import { LXE1_WASM } from '../paths.js';
 import type { SlotGeometry } from './layout.js';
-import { compileLxe1, Lxe1Decoder, type CompiledDecoder, type DecoderMemory } from './wasm-decoder.js';
+import { compileLxe1, compileLxe1Sync, Lxe1Decoder, type CompiledDecoder, type DecoderMemory } from './wasm-decoder.js';
 
 /** What a worker needs from any format's decoder: decode a filled slot into record slots (layout.ts). */
 export interface FrameDecoder {
@@ -22,9 +22,14 @@ export interface DecoderFormat {
   readonly modulePath: string;
   /** Compile once (main thread); the result can be posted to workers. */
   compile(): Promise<CompiledDecoder>;
+  /** The same, synchronously (command-line tools). */
+  compileSync(): CompiledDecoder;
   /** Instantiate on a shared memory (any thread). */
   create(memory: DecoderMemory, module: CompiledDecoder): FrameDecoder;
 }
+
+/** The frame format of SPEC section 1, what the daemon and `lux decode` read. */
+export const DEFAULT_FRAME_FORMAT = 'lxe1';
 
 const FORMATS = new Map<string, DecoderFormat>([
   [
@@ -33,6 +38,7 @@ const FORMATS = new Map<string, DecoderFormat>([
       name: 'lxe1',
       modulePath: LXE1_WASM,
       compile: () => compileLxe1(LXE1_WASM),
+      compileSync: () => compileLxe1Sync(LXE1_WASM),
       create: (memory, module) => new Lxe1Decoder(memory, module),
     },
   ],

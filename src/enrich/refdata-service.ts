@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { distModule } from '../paths.js';
 import { LuxError } from '../errors.js';
+import { REFDATA_INTERNALS } from '../config/internals.js';
 import type { Logger } from '../service/logger.js';
 import type { ReferenceVersion } from './reference.js';
 import type { RowCounts } from './refdata-state.js';
@@ -35,19 +36,18 @@ export interface RefdataServiceOptions {
   readonly metrics?: RefdataMetrics;
   /** quiet time after a file change before reloading, ms (default 500) */
   readonly watchDebounceMs?: number;
-  /** builder policy (defaults: REFDATA_DEFAULTS) */
+  /** builder policy (defaults: REFDATA_INTERNALS) */
   readonly builder?: Partial<BuilderOptions>;
   /** extra librdkafka settings for the topic consumer */
   readonly kafkaExtra?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Defaults of the builder policy, in one place. */
-export const REFDATA_DEFAULTS: BuilderOptions & { watchDebounceMs: number } = {
-  overlayMaxRows: 50_000,
-  mergeIntervalMs: 60_000,
-  smallTableRows: 20_000,
-  sliceMs: 8,
-  watchDebounceMs: 500,
+/** The builder policy's defaults (config/internals.ts). */
+const BUILDER_DEFAULTS: BuilderOptions = {
+  overlayMaxRows: REFDATA_INTERNALS.overlayMaxRows,
+  mergeIntervalMs: REFDATA_INTERNALS.mergeIntervalMs,
+  smallTableRows: REFDATA_INTERNALS.smallTableRows,
+  sliceMs: REFDATA_INTERNALS.sliceMs,
 };
 
 /** Counters of the service (also fed to `metrics`). */
@@ -113,7 +113,7 @@ export class RefdataService {
    */
   async start(): Promise<void> {
     const t0 = performance.now();
-    const builder: BuilderOptions = { ...REFDATA_DEFAULTS, ...this.opts.builder };
+    const builder: BuilderOptions = { ...BUILDER_DEFAULTS, ...this.opts.builder };
     const worker = new Worker(distModule('enrich/snapshot-builder-thread.js'), { workerData: builder, name: 'lux-refdata-builder' });
     this.worker = worker;
     const fatal = new Promise<never>((_, reject) => (this.failed = reject));
@@ -288,7 +288,7 @@ export class RefdataService {
   }
 
   private startWatch(): void {
-    const debounce = this.opts.watchDebounceMs ?? REFDATA_DEFAULTS.watchDebounceMs;
+    const debounce = this.opts.watchDebounceMs ?? REFDATA_INTERNALS.watchDebounceMs;
     try {
       this.watcher = fs.watch(this.opts.dir, { persistent: false }, (_event, file) => {
         if (file !== null && !String(file).endsWith('.csv')) return;

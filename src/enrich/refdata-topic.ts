@@ -5,9 +5,19 @@
 // keeps following. Callbacks only turn messages into plain text records and pass the batch on (parsing and building
 // happen in the builder thread), so the main thread spends microseconds per message.
 import { randomUUID } from 'node:crypto';
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, Message } from 'node-rdkafka';
-import { LuxError } from '../errors.js';
+import {
+  connectClient,
+  createConsumer,
+  disconnectClient,
+  kafkaConnection,
+  OFFSET_BEGINNING,
+  queryWatermarks,
+  type KafkaConsumer,
+  type LibrdKafkaError,
+  type Message,
+} from '../kafka/client.js';
+import { readMetadata } from '../kafka/metadata.js';
+import { REFDATA_INTERNALS } from '../config/internals.js';
 import type { Logger } from '../service/logger.js';
 import type { RawUpdate } from './refdata-update.js';
 
@@ -28,11 +38,14 @@ export interface RefdataTopicOptions {
   readonly timeoutMs?: number;
 }
 
-const OFFSET_BEGINNING = -2;
-const DEFAULTS = { batchSize: 500, metadataIntervalMs: 10_000, timeoutMs: 30_000 };
+const DEFAULTS = {
+  batchSize: REFDATA_INTERNALS.topicBatchSize,
+  metadataIntervalMs: REFDATA_INTERNALS.topicMetadataIntervalMs,
+  timeoutMs: REFDATA_INTERNALS.topicTimeoutMs,
+};
 
 export class RefdataTopic {
-  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly consumer: KafkaConsumer;
   private readonly opts: RefdataTopicOptions;
   /** next offset to read per assigned partition */
   private readonly next = new Map<number, number>();
@@ -47,17 +60,16 @@ export class RefdataTopic {
 
   constructor(opts: RefdataTopicOptions) {
     this.opts = opts;
-    this.consumer = new Kafka.KafkaConsumer(
+    this.consumer = createConsumer(
+      kafkaConnection(opts.brokers, { ...opts.extra }),
+      'lux-refdata',
       {
-        'bootstrap.servers': opts.brokers,
-        'client.id': 'lux-refdata',
         // librdkafka wants a group id for a consumer; nothing joins or commits with it (assign, not subscribe)
         'group.id': `lux-refdata-${randomUUID()}`,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'enable.partition.eof': true,
         'isolation.level': 'read_committed',
-        ...opts.extra,
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -67,9 +79,7 @@ export class RefdataTopic {
   /** Connects, assigns every partition from its beginning and resolves once they are replayed up to their high watermarks. */
   async start(): Promise<void> {
     const timeout = this.opts.timeoutMs ?? DEFAULTS.timeoutMs;
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout }, (err) => (err ? reject(kafkaError(`connect to ${this.opts.brokers}`, err)) : resolve())),
-    );
+    await connectClient(this.consumer, 'reference-data topic consumer', 'consumer', this.opts.brokers, timeout);
     this.consumer.setDefaultConsumeTimeout(100);
     this.running = true;
     const done = new Promise<void>((resolve) => (this.replayed = resolve));
@@ -85,19 +95,14 @@ export class RefdataTopic {
     this.running = false;
     clearInterval(this.metadataTimer);
     this.replayed?.();
-    await new Promise<void>((resolve) => {
-      if (!this.consumer.isConnected()) return resolve();
-      this.consumer.disconnect(() => resolve());
-    });
+    await disconnectClient(this.consumer, DEFAULTS.timeoutMs);
   }
 
   /** Assigns partitions not yet assigned (all of them at start) from their beginning; notes their high watermarks. */
   private async refreshPartitions(first: boolean): Promise<void> {
     const topic = this.opts.topic;
     const timeout = this.opts.timeoutMs ?? DEFAULTS.timeoutMs;
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      this.consumer.getMetadata({ topic, timeout }, (err, data) => (err ? reject(kafkaError(`metadata of ${topic}`, err)) : resolve(data))),
-    );
+    const md = await readMetadata(this.consumer, 'consumer', timeout, topic);
     const t = md.topics.find((x) => x.name === topic);
     const ids = (t?.partitions ?? []).map((p) => p.id).filter((id) => !this.next.has(id));
     if (ids.length === 0) {
@@ -107,9 +112,7 @@ export class RefdataTopic {
       return;
     }
     for (const id of ids) {
-      const high = await new Promise<number>((resolve, reject) =>
-        this.consumer.queryWatermarkOffsets(topic, id, timeout, (err, o) => (err ? reject(kafkaError(`watermarks of ${topic}/${id}`, err)) : resolve(o.highOffset))),
-      );
+      const high = (await queryWatermarks(this.consumer, topic, id, timeout)).highOffset;
       this.next.set(id, OFFSET_BEGINNING);
       if (first && high > 0) this.replayTo.set(id, high);
     }
@@ -172,6 +175,4 @@ export class RefdataTopic {
   }
 }
 
-function kafkaError(what: string, err: LibrdKafkaError | Error): LuxError {
-  return new LuxError('E_KAFKA', `reference-data topic: ${what}: ${err.message}`, { cause: err });
-}
+

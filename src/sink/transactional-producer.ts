@@ -1,16 +1,18 @@
-// The sink: one transactional node-rdkafka producer that writes enriched records, dead letters and alarms, and commits the consumed offsets in the same transaction.
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, TopicPartitionOffset } from 'node-rdkafka';
-import { LuxError } from '../errors.js';
+// The sink's producer: one transactional node-rdkafka producer that writes every output of a transaction and commits the consumed offsets with it.
+import type { KafkaConnection, KafkaConsumer, KafkaProducer, LibrdKafkaError, TopicPartitionOffset } from '../kafka/client.js';
+import { connectClient, createProducer, disconnectClient, KAFKA_CODES, kafkaCall } from '../kafka/client.js';
+import { KafkaError } from '../kafka/errors.js';
+import { SINK_INTERNALS } from '../config/internals.js';
 
 export interface SinkOptions {
-  brokers: string;
+  conn: KafkaConnection;
   clientId: string;
   transactionalId: string;
   transactionTimeoutMs: number;
   /** timeout for init/commit/abort/sendOffsets calls */
   callTimeoutMs: number;
-  extra?: Record<string, string | number | boolean>;
+  /** librdkafka settings of this producer (the connection's properties still win) */
+  own?: Record<string, string | number | boolean>;
   /** told of each retry of a transactional call that failed with a retriable error (a timeout, the broker away) */
   onRetry?: (call: string, attempt: number, err: Error) => void;
 }
@@ -18,7 +20,7 @@ export interface SinkOptions {
 export type Header = Record<string, string>;
 
 export class TransactionalSink {
-  private producer: Kafka.Producer;
+  private producer: KafkaProducer;
   private readonly options: SinkOptions;
   private open = false;
   /** messages produced in the open transaction */
@@ -31,26 +33,23 @@ export class TransactionalSink {
     this.producer = this.create();
   }
 
-  private create(): Kafka.Producer {
-    const options = this.options;
-    const producer = new Kafka.Producer({
-      'metadata.broker.list': options.brokers,
-      'client.id': options.clientId,
-      'transactional.id': options.transactionalId,
-      'transaction.timeout.ms': options.transactionTimeoutMs,
+  private create(): KafkaProducer {
+    const producer = createProducer(this.options.conn, this.options.clientId, {
+      'transactional.id': this.options.transactionalId,
+      'transaction.timeout.ms': this.options.transactionTimeoutMs,
       'enable.idempotence': true,
-      'linger.ms': 5,
-      'batch.num.messages': 10000,
-      'queue.buffering.max.messages': 500000,
-      'queue.buffering.max.kbytes': 1048576,
-      'compression.codec': 'lz4',
+      'linger.ms': SINK_INTERNALS.lingerMs,
+      'batch.num.messages': SINK_INTERNALS.batchNumMessages,
+      'queue.buffering.max.messages': SINK_INTERNALS.queueBufferingMaxMessages,
+      'queue.buffering.max.kbytes': SINK_INTERNALS.queueBufferingMaxKbytes,
+      'compression.codec': SINK_INTERNALS.compression,
       'socket.keepalive.enable': true,
-      'reconnect.backoff.max.ms': 5000,
+      'reconnect.backoff.max.ms': SINK_INTERNALS.reconnectBackoffMaxMs,
+      // Delivery reports are not needed: a transaction commits only once every message in it is acknowledged.
       dr_cb: false,
-      ...(options.extra ?? {}),
-    } as Kafka.ProducerGlobalConfig);
-    // Delivery reports are not needed: a transaction commits only once every message in it is acknowledged.
-    producer.setPollInterval(50);
+      ...(this.options.own ?? {}),
+    });
+    producer.setPollInterval(SINK_INTERNALS.pollIntervalMs);
     return producer;
   }
 
@@ -64,13 +63,7 @@ export class TransactionalSink {
     this.open = false;
     this.producer = this.create();
     this.renewals++;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 5000);
-      old.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await disconnectClient(old);
     await this.connect(timeoutMs);
   }
 
@@ -79,12 +72,7 @@ export class TransactionalSink {
   }
 
   async connect(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.producer.connect({ timeout: timeoutMs }, (err) => {
-        if (err) reject(new LuxError('E_KAFKA', `cannot connect the producer to ${this.options.brokers} within ${timeoutMs} ms: ${err.message}`));
-        else resolve();
-      });
-    });
+    await connectClient(this.producer, 'producer', 'producer', this.options.conn.brokers, timeoutMs);
     // Fences any earlier instance with the same transactional.id and aborts its open transaction.
     await this.call('initTransactions', (cb) => this.producer.initTransactions(this.options.callTimeoutMs, cb));
   }
@@ -100,15 +88,16 @@ export class TransactionalSink {
   /**
    * Produces one message into the open transaction. librdkafka copies the value (RK_MSG_COPY), so `value` may be a view
    * over shared memory that is reused right after. Returns false when the local queue is full (the caller flushes).
+   * `partition` null lets the partitioner choose by key.
    */
-  produce(topic: string, value: Buffer | null, key: string | Buffer | null, headers?: Header[]): boolean {
+  produce(topic: string, value: Buffer | null, key: string | Buffer | null, headers?: Header[], partition: number | null = null): boolean {
     try {
-      this.producer.produce(topic, null, value, key, undefined, undefined, headers);
+      this.producer.produce(topic, partition, value, key, undefined, undefined, headers);
       this.produced++;
       return true;
     } catch (err) {
-      if ((err as LibrdKafkaError).code === Kafka.CODES.ERRORS.ERR__QUEUE_FULL) return false;
-      throw Object.assign(new LuxError('E_KAFKA', `produce to '${topic}' failed: ${(err as Error).message}`, { cause: err }), { kafka: err });
+      if ((err as LibrdKafkaError).code === KAFKA_CODES.ERR__QUEUE_FULL) return false;
+      throw KafkaError.from(`produce to '${topic}' failed`, err, 'producer', { topic, partition: partition ?? undefined });
     }
   }
 
@@ -118,7 +107,7 @@ export class TransactionalSink {
   }
 
   /** Adds the consumer group's offsets to the open transaction and commits it. */
-  async commit(offsets: TopicPartitionOffset[], consumer: Kafka.KafkaConsumer): Promise<void> {
+  async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
     if (!this.open) return;
     if (offsets.length > 0) {
       await this.retrying('sendOffsetsToTransaction', (cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.options.callTimeoutMs, cb));
@@ -136,51 +125,34 @@ export class TransactionalSink {
     try {
       await this.retrying('abortTransaction', (cb) => this.producer.abortTransaction(this.options.callTimeoutMs, cb));
     } catch (err) {
-      if ((err as { kafka?: LibrdKafkaError }).kafka?.code !== Kafka.CODES.ERRORS.ERR__STATE) throw err;
+      if (!(err instanceof KafkaError) || err.rdkafkaCode !== KAFKA_CODES.ERR__STATE) throw err;
     }
     this.open = false;
   }
 
-  async disconnect(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.producer.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+  disconnect(timeoutMs: number): Promise<void> {
+    return disconnectClient(this.producer, timeoutMs);
   }
 
   /**
    * A transactional call repeated while it fails with a retriable error: librdkafka resumes a timed-out commit or
    * abort where it left off, and refuses any other transactional call until the same one is called again.
    */
-  private async retrying(name: string, fn: (cb: (err: LibrdKafkaError | null) => void) => void): Promise<void> {
+  private async retrying(name: string, fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.call(name, fn);
         return;
       } catch (err) {
-        const k = (err as { kafka?: LibrdKafkaError }).kafka;
-        if (k?.isRetriable !== true || k.isFatal === true || k.isTxnRequiresAbort === true) throw err;
-        this.options.onRetry?.(name, attempt, err as Error);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
+        const k = err as KafkaError;
+        if (!k.retriable || k.isFatal || k.abortable) throw err;
+        this.options.onRetry?.(name, attempt, k);
+        await new Promise((r) => setTimeout(r, Math.min(SINK_INTERNALS.retryMaxMs, SINK_INTERNALS.retryBaseMs * 2 ** Math.min(attempt, 5))));
       }
     }
   }
 
-  private call(name: string, fn: (cb: (err: LibrdKafkaError | null) => void) => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      fn((err) => {
-        if (err) reject(Object.assign(new LuxError('E_KAFKA', `${name} failed: ${err.message}`, { cause: err }), { kafka: err }));
-        else resolve();
-      });
-    });
+  private call(name: string, fn: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
+    return kafkaCall(`${name} failed`, 'producer', fn);
   }
-}
-
-/** Whether a failed transactional call leaves the producer usable after an abort (else it must be recreated). */
-export function isAbortable(err: unknown): boolean {
-  const k = (err as { kafka?: LibrdKafkaError }).kafka;
-  return k !== undefined && !k.isFatal;
 }

@@ -1,16 +1,29 @@
-// The raw-topic source: a node-rdkafka consumer in a group (cooperative-sticky), read in batches, paused and resumed per partition.
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
-import { LuxError } from '../errors.js';
+// The source: one node-rdkafka consumer in the group (cooperative-sticky) over the input topics, read in batches, paused and resumed per partition, rewound to the committed offsets after a failed transaction.
+import type { KafkaConsumer, KafkaConnection, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '../kafka/client.js';
+import {
+  committedOffsets,
+  connectClient,
+  consumeMessages,
+  createConsumer,
+  disconnectClient,
+  KAFKA_CODES,
+  OFFSET_BEGINNING,
+  seekPartition,
+} from '../kafka/client.js';
+import { KafkaError } from '../kafka/errors.js';
+import { topicPartitions } from '../kafka/metadata.js';
+import { SOURCE_INTERNALS } from '../config/internals.js';
 
 export interface SourceOptions {
-  brokers: string;
+  conn: KafkaConnection;
   groupId: string;
   clientId: string;
-  topic: string;
+  /** the topics read in the group: the raw topic first */
+  topics: readonly string[];
   /** per-message wait inside a batch read; a batch returns at the first timeout */
   consumeTimeoutMs: number;
-  extra?: Record<string, string | number | boolean>;
+  /** librdkafka settings of this consumer (the connection's properties still win) */
+  own?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -23,102 +36,140 @@ export interface RebalanceHooks {
 }
 
 export class KafkaSource {
-  readonly consumer: Kafka.KafkaConsumer;
+  readonly consumer: KafkaConsumer;
   private readonly options: SourceOptions;
   private hooks: RebalanceHooks | undefined;
-  /** partition → assigned, for lag and pause bookkeeping */
-  readonly assigned = new Set<number>();
-  /** partitions being revoked: paused until they leave, never resumed */
-  private readonly revoking = new Set<number>();
+  /** per topic, the partitions assigned: for lag, pause and rewind */
+  private readonly assignedByTopic = new Map<string, Set<number>>();
+  /** partitions being revoked (`topic/partition`): paused until they leave, never resumed */
+  private readonly revoking = new Set<string>();
+  /** per topic, the next offset to read per partition, as far as the pipeline has taken messages */
+  private readonly positions = new Map<string, Map<number, number>>();
   private rebalanceChain: Promise<void> = Promise.resolve();
 
   constructor(options: SourceOptions) {
     this.options = options;
-    this.consumer = new Kafka.KafkaConsumer(
+    for (const t of options.topics) {
+      this.assignedByTopic.set(t, new Set());
+      this.positions.set(t, new Map());
+    }
+    this.consumer = createConsumer(
+      options.conn,
+      options.clientId,
       {
-        'metadata.broker.list': options.brokers,
         'group.id': options.groupId,
-        'client.id': options.clientId,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
         'partition.assignment.strategy': 'cooperative-sticky',
         'isolation.level': 'read_committed',
-        'fetch.wait.max.ms': 20,
+        'fetch.wait.max.ms': SOURCE_INTERNALS.fetchWaitMaxMs,
         // Dynamic membership with a short session: a crashed instance's partitions move after 10 s. (Static
         // membership, group.instance.id, would hand them back at once on restart, but librdkafka treats the fencing
         // that follows a group coordinator outage as fatal: a broker restart would stop the daemon.)
-        'session.timeout.ms': 10000,
-        'heartbeat.interval.ms': 2000,
+        'session.timeout.ms': SOURCE_INTERNALS.sessionTimeoutMs,
+        'heartbeat.interval.ms': SOURCE_INTERNALS.heartbeatIntervalMs,
         'socket.keepalive.enable': true,
-        'reconnect.backoff.max.ms': 5000,
-        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment),
-        ...(options.extra ?? {}),
-      } as Kafka.ConsumerGlobalConfig,
+        'reconnect.backoff.max.ms': SOURCE_INTERNALS.reconnectBackoffMaxMs,
+        rebalance_cb: ((err: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(err, assignment)) as unknown as boolean,
+        ...(options.own ?? {}),
+      },
       { 'auto.offset.reset': 'earliest' },
     );
     this.consumer.setDefaultConsumeTimeout(options.consumeTimeoutMs);
+  }
+
+  /** The raw topic's partitions assigned to this instance. */
+  get assigned(): ReadonlySet<number> {
+    return this.assignedOf(this.options.topics[0]);
+  }
+
+  assignedOf(topic: string): ReadonlySet<number> {
+    return this.assignedByTopic.get(topic) ?? new Set();
   }
 
   setHooks(hooks: RebalanceHooks): void {
     this.hooks = hooks;
   }
 
-  /** Connects within `timeoutMs`; a broker that is down gives a LuxError naming it, never a silent hang. */
-  async connect(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.consumer.connect({ timeout: timeoutMs }, (err) => {
-        if (err) reject(new LuxError('E_KAFKA', `cannot connect the consumer to ${this.options.brokers} within ${timeoutMs} ms: ${err.message}`));
-        else resolve();
-      });
-    });
+  /** Connects within `timeoutMs`; a broker that is down gives a KafkaError naming it, never a silent hang. */
+  connect(timeoutMs: number): Promise<void> {
+    return connectClient(this.consumer, 'consumer', 'consumer', this.options.conn.brokers, timeoutMs);
   }
 
-  /** Partition count of the source topic, or a LuxError naming the missing topic. */
-  async partitions(timeoutMs: number): Promise<number> {
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) => {
-      this.consumer.getMetadata({ topic: this.options.topic, timeout: timeoutMs }, (err, data) => (err ? reject(err) : resolve(data)));
-    });
-    const t = md.topics.find((x) => x.name === this.options.topic);
-    if (t === undefined || t.partitions.length === 0) throw new LuxError('E_KAFKA', `topic '${this.options.topic}' does not exist on ${this.options.brokers}`);
-    return t.partitions.length;
+  /** Partition count of an input topic, or a KafkaError naming the missing topic. */
+  async partitions(timeoutMs: number, topic: string = this.options.topics[0]): Promise<number> {
+    const ids = await topicPartitions(this.consumer, 'consumer', topic, timeoutMs);
+    if (ids.length === 0) throw new KafkaError(`topic '${topic}' does not exist on ${this.options.conn.brokers}`, { role: 'consumer', topic });
+    return ids.length;
   }
 
   subscribe(): void {
-    this.consumer.subscribe([this.options.topic]);
+    this.consumer.subscribe([...this.options.topics]);
   }
 
   /** Reads up to `max` messages; resolves with what arrived before the first per-message timeout. */
   consumeBatch(max: number): Promise<Message[]> {
-    return new Promise((resolve, reject) => {
-      this.consumer.consume(max, (err, messages) => {
-        if (err) reject(err);
-        else resolve(messages);
-      });
-    });
+    return consumeMessages(this.consumer, max);
   }
 
-  pause(partitions: number[]): void {
-    if (partitions.length > 0) this.consumer.pause(partitions.map((partition) => ({ topic: this.options.topic, partition })));
+  /** The pipeline has taken these messages: the next offsets to read move past them. */
+  advance(messages: readonly Message[]): void {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      this.positions.get(m.topic)?.set(m.partition, m.offset + 1);
+    }
   }
 
-  resume(partitions: number[]): void {
-    const resumed = this.revoking.size === 0 ? partitions : partitions.filter((p) => !this.revoking.has(p));
-    if (resumed.length > 0) this.consumer.resume(resumed.map((partition) => ({ topic: this.options.topic, partition })));
+  /** Pauses every assigned partition of every input topic (librdkafka stops fetching them). */
+  pauseAll(): void {
+    const tps = this.assignedList();
+    if (tps.length > 0) this.consumer.pause(tps);
   }
 
-  /** High watermark minus the next offset to read, per assigned partition (from the client's cached watermarks). */
-  lag(position: (partition: number) => number | undefined): Map<number, number> {
+  /** Resumes every assigned partition but those being revoked. */
+  resumeAll(): void {
+    const tps = this.assignedList().filter((tp) => !this.revoking.has(`${tp.topic}/${tp.partition}`));
+    if (tps.length > 0) this.consumer.resume(tps);
+  }
+
+  /** High watermark minus the next offset to read, per assigned partition of `topic` (from the client's cached watermarks). */
+  lag(topic: string = this.options.topics[0]): Map<number, number> {
     const out = new Map<number, number>();
-    for (const p of this.assigned) {
+    const positions = this.positions.get(topic);
+    for (const p of this.assignedOf(topic)) {
       try {
-        const w = this.consumer.getWatermarkOffsets(this.options.topic, p);
-        const next = position(p) ?? w.lowOffset;
+        const w = this.consumer.getWatermarkOffsets(topic, p);
+        const next = positions?.get(p) ?? w.lowOffset;
         if (w.highOffset >= 0) out.set(p, Math.max(0, w.highOffset - next));
       } catch {
         // no cached watermark yet for a fresh assignment
       }
     }
     return out;
+  }
+
+  /**
+   * Sends every assigned partition (as assigned now: the group may have rebalanced during an outage) back to its
+   * committed offset, or to its beginning when nothing is committed yet (as auto.offset.reset=earliest would). A
+   * partition whose committed offset cannot be read, or whose seek fails, fails the rewind: reading on from the
+   * current position would skip the aborted records.
+   */
+  async rewind(): Promise<void> {
+    for (const [topic, assigned] of this.assignedByTopic) {
+      const partitions = [...assigned];
+      if (partitions.length === 0) continue;
+      const committed = await committedOffsets(this.consumer, topic, partitions, SOURCE_INTERNALS.committedTimeoutMs);
+      for (const tp of committed) {
+        const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : OFFSET_BEGINNING;
+        await seekPartition(this.consumer, { topic, partition: tp.partition, offset }, SOURCE_INTERNALS.seekTimeoutMs);
+        this.positions.get(topic)?.delete(tp.partition);
+      }
+    }
+  }
+
+  /** Forgets the read positions of partitions that left. */
+  forget(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.positions.get(tp.topic)?.delete(tp.partition);
   }
 
   /** Waits for any rebalance handling in progress (revocations finish their transaction first). */
@@ -128,13 +179,13 @@ export class KafkaSource {
 
   async disconnect(timeoutMs: number): Promise<void> {
     await this.rebalanceChain.catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.consumer.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await disconnectClient(this.consumer, timeoutMs);
+  }
+
+  private assignedList(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const [topic, set] of this.assignedByTopic) for (const partition of set) out.push({ topic, partition } as TopicPartitionOffset);
+    return out;
   }
 
   private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
@@ -142,22 +193,23 @@ export class KafkaSource {
     // new assignment is read from only after its state is restored, and a revocation can first finish the open
     // transaction (nothing lost, nothing twice) and only then let partitions go.
     const code = err?.code;
+    const key = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
     this.rebalanceChain = this.rebalanceChain.then(async () => {
-      if (code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
-        for (const tp of assignment) this.revoking.delete(tp.partition);
+      if (code === KAFKA_CODES.ERR__ASSIGN_PARTITIONS) {
+        for (const tp of assignment) this.revoking.delete(key(tp));
         await this.hooks?.assigned(assignment);
         this.consumer.incrementalAssign(assignment);
-        for (const tp of assignment) this.assigned.add(tp.partition);
+        for (const tp of assignment) this.assignedByTopic.get(tp.topic)?.add(tp.partition);
         // a partition paused by an earlier revocation of it may keep that pause: taken back, it is read again
         try {
           this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
         } catch {
           // not paused
         }
-      } else if (code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+      } else if (code === KAFKA_CODES.ERR__REVOKE_PARTITIONS) {
         // Paused at once: records fetched but not yet read are dropped (librdkafka's pause barrier), so nothing of
         // these partitions is read after the revocation's last commit; their next owner reads them.
-        for (const tp of assignment) this.revoking.add(tp.partition);
+        for (const tp of assignment) this.revoking.add(key(tp));
         try {
           this.consumer.pause(assignment.map(({ topic, partition }) => ({ topic, partition })));
         } catch {
@@ -167,8 +219,8 @@ export class KafkaSource {
           await this.hooks?.revoking(assignment);
         } finally {
           for (const tp of assignment) {
-            this.assigned.delete(tp.partition);
-            this.revoking.delete(tp.partition);
+            this.assignedByTopic.get(tp.topic)?.delete(tp.partition);
+            this.revoking.delete(key(tp));
           }
           if (this.consumer.isConnected()) this.consumer.incrementalUnassign(assignment);
         }

@@ -1,6 +1,8 @@
 // A decode worker (Piscina): decodes a slot's frames in place with the WASM decoder, enriches and serializes the records into the slot's output area.
 import { workerData } from 'node:worker_threads';
-import { Lxe1Decoder, type CompiledDecoder } from '../decode/wasm-decoder.js';
+import type { CompiledDecoder } from '../decode/wasm-decoder.js';
+import { decoderFormat } from '../decode/registry.js';
+import { TRANSPORT_INTERNALS } from '../config/internals.js';
 import { MSG_WORDS, M_COUNT, M_FIRST, M_PARTITION, M_REASON, REC_BYTES, REC_WORDS } from '../decode/layout.js';
 import { openReference, type ReferenceVersion } from '../enrich/reference.js';
 import { RecordJsonWriter } from '../enrich/record-json.js';
@@ -12,6 +14,8 @@ import { LatencyRecorder, initLatency } from '../metrics/latency.js';
 
 interface DecodeWorkerData {
   ring: RingShared;
+  /** the frame format (decode/registry.ts) and its module compiled on the main thread */
+  format: string;
   decoder: CompiledDecoder;
   reference: ReferenceVersion;
   /** one alarm-feed ring per worker (single producer each), claimed through `alarmClaims` */
@@ -21,15 +25,14 @@ interface DecodeWorkerData {
 
 const data = workerData as DecodeWorkerData;
 const views = new RingViews(data.ring);
-const decoder = new Lxe1Decoder(data.ring.memory, data.decoder);
+const decoder = decoderFormat(data.format).create(data.ring.memory, data.decoder);
 let referenceVersion = data.reference.version;
 const writer = new RecordJsonWriter(openReference(data.reference.base, data.reference.overlay), data.ring.memory.buffer);
 const feed = claimFeed(data);
-// Stage latency recorded where the work happens; shipped with a result about once a second.
+// Stage latency recorded where the work happens; shipped with a result at most every TRANSPORT_INTERNALS.latencyReportMs.
 await initLatency();
 const latency = new LatencyRecorder(['decode_enrich']);
-const LATENCY_REPORT_MS = 250;
-// the first result reports at once, then at most every LATENCY_REPORT_MS
+// the first result reports at once, then at most every TRANSPORT_INTERNALS.latencyReportMs
 let latencyReportedAt = 0;
 process.on('exit', () => latency.destroy());
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -117,7 +120,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   latency.record('decode_enrich', Number(t2 - t0) / 1e6);
   const now = Date.now();
   let report;
-  if (now - latencyReportedAt >= LATENCY_REPORT_MS) {
+  if (now - latencyReportedAt >= TRANSPORT_INTERNALS.latencyReportMs) {
     report = latency.snapshot();
     latencyReportedAt = now;
   }

@@ -1,10 +1,11 @@
 // The transactional sink against the real broker: a producer fenced (a fatal error) is replaced under the same transactional.id, and what the old one left open never becomes visible.
 import { describe, expect, it } from 'vitest';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
+import { kafkaConnection } from '../../src/kafka/client.js';
 import { brokers, consumeAll, createTopics, uniqueTopic } from '../kafka-helpers.js';
 
 function sink(transactionalId: string): TransactionalSink {
-  return new TransactionalSink({ brokers: brokers(), clientId: 'lux-test-sink', transactionalId, transactionTimeoutMs: 20000, callTimeoutMs: 10000 });
+  return new TransactionalSink({ conn: kafkaConnection(brokers()), clientId: 'lux-test-sink', transactionalId, transactionTimeoutMs: 20000, callTimeoutMs: 10000 });
 }
 
 /** Produces one message and waits until the local queue took it. */

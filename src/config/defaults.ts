@@ -1,0 +1,59 @@
+// Every default and limit of the configuration, in one place, without the validation (so threads can import it cheaply).
+import os from 'node:os';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every default value of the configuration, in one place (docs/service.md and deploy/lux.yaml repeat them). */
+export const DEFAULTS = {
+  kafka: {
+    group_id: 'lux',
+    client_id: 'lux',
+    create_topics: false,
+    topic_partitions: 3,
+    transaction_timeout_ms: 60_000,
+  },
+  topics: {
+    raw: 'lux.raw',
+    enriched: 'lux.enriched',
+    alarms: 'lux.alarms',
+    dlq: 'lux.dlq',
+    refdata: 'lux.refdata',
+    alarm_state: 'lux.alarms.state',
+  },
+  refdata: { watch: false },
+  alarms: {
+    idle_partition_ms: 30_000,
+    rule_lateness_ms: 0,
+    webhook: { timeout_ms: 5_000, max_queue: 10_000, max_retries: 5 },
+  },
+  pipeline: {
+    /** One core is left to the main thread (Kafka client, sink, alarms). */
+    workers: (): number => Math.max(1, os.availableParallelism() - 1),
+    batch_max_messages: 1_000,
+    batch_max_bytes: 1_048_576,
+    slots: 8,
+    memory_budget_mb: 512,
+    commit_interval_ms: 100,
+    drain_timeout_ms: 30_000,
+  },
+  sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
+  http: { host: '127.0.0.1', port: 9464 },
+  log: { level: 'info' as LogLevel },
+} as const;
+
+/** Upper bounds that catch a unit mistake (ms given as s, MB given as bytes) before it reaches a running process. */
+export const LIMITS = {
+  workers: 256,
+  topic_partitions: 10_000,
+  /** librdkafka refuses transaction.timeout.ms above the broker's transaction.max.timeout.ms (15 min by default). */
+  transaction_timeout_ms: 900_000,
+  batch_max_messages: 1_000_000,
+  batch_max_bytes: 256 * 1_048_576,
+  slots: 1_024,
+  memory_budget_mb: 1_048_576,
+  /** Longest window a rule may count over: 7 days. */
+  window_ms: 7 * 86_400_000,
+  duration_ms: 86_400_000,
+} as const;
+

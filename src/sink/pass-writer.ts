@@ -1,0 +1,142 @@
+// Writing a decoded pass into the open transaction: each message's enriched records or its dead letter, in message order, with the offsets the transaction will commit.
+import type { Message, TopicPartitionOffset } from '../kafka/client.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_REASON, REC_WORDS, R_EQUIPMENT, R_TIME_F64 } from '../decode/layout.js';
+import { REASON_NAMES } from '../decode/reasons.js';
+import type { RingViews } from '../transport/batch-ring.js';
+import type { DecodedPass } from '../transport/inflight.js';
+import type { PipelineCounters } from '../metrics/pipeline-counters.js';
+import { SINK_INTERNALS } from '../config/internals.js';
+import { deadLetterHeaders, deadLetterValue } from './dead-letter.js';
+import type { Header, TransactionalSink } from './transactional-producer.js';
+
+/** A written pass's timing, handed to the latency observers once the transaction holding it has committed. */
+export interface WrittenPass {
+  /** Kafka timestamps (ms) of the messages whose last record this pass produced */
+  timestamps: Float64Array;
+  /** event times (ms) of the records this pass produced */
+  eventTimes: Float64Array;
+  /** when the pass was written into the transaction */
+  writtenAt: number;
+}
+
+export interface PassWriterOptions {
+  sink: TransactionalSink;
+  views: RingViews;
+  topics: { raw: string; enriched: string; dlq: string };
+  counters: PipelineCounters;
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Produces passes into the open transaction and keeps, for it, the next offset to commit per raw partition and the
+ * passes' timings. The offset moves past a frame only once all its records are in the transaction. Per record this
+ * only hands librdkafka a view of the JSON bytes the worker wrote (librdkafka copies them) and a cached key.
+ */
+export class PassWriter {
+  private readonly o: PassWriterOptions;
+  /** next offset to commit per raw partition, for what the open transaction holds */
+  private readonly pending = new Map<number, number>();
+  private readonly passes: WrittenPass[] = [];
+  private readonly keyCache = new Map<number, string>();
+
+  constructor(options: PassWriterOptions) {
+    this.o = options;
+  }
+
+  /** Writes one pass: enriched records and dead letters, in message order. */
+  write(pass: DecodedPass): void {
+    const { batch, result } = pass;
+    const { u32, outU32, f64 } = this.o.views;
+    const { counters } = this.o;
+    const geo = this.o.views.slots[batch.slot];
+    const out = this.o.views.outputs[batch.slot];
+    const outBuffer = this.o.views.shared.output;
+    const enriched = this.o.topics.enriched;
+    counters.decodeNs += result.decodeNs;
+    counters.enrichNs += result.enrichNs;
+    // Messages [from, done) are complete in this pass; message `done` is partly there when doneRecord > 0.
+    const last = result.doneRecord > 0 ? result.done : result.done - 1;
+    const eventTimes = new Float64Array(result.records);
+    const timestamps = new Float64Array(result.done - batch.from);
+    let finished = 0;
+    let rec = 0;
+    let jsonStart = 0;
+    for (let i = batch.from, r = batch.fromRecord; i <= last; i++, r = 0) {
+      const m = batch.messages[batch.start + i];
+      const row = (geo.msgPtr >>> 2) + i * MSG_WORDS;
+      const reason = u32[row + M_REASON];
+      if (reason !== 0) {
+        this.deadLetter(m, REASON_NAMES[reason] ?? 'truncated');
+        this.pending.set(m.partition, m.offset + 1);
+        timestamps[finished++] = m.timestamp ?? Date.now();
+        continue;
+      }
+      const first = u32[row + M_FIRST];
+      const count = u32[row + M_COUNT];
+      const upto = i === result.done ? result.doneRecord : count;
+      const key = this.key(u32[(geo.recPtr >>> 2) + first * REC_WORDS + R_EQUIPMENT]);
+      counters.recordsOut += upto - r;
+      for (; r < upto; r++) {
+        const end = outU32[out.endsIndex + rec];
+        this.produce(enriched, Buffer.from(outBuffer, out.jsonPtr + jsonStart, end - jsonStart), key);
+        eventTimes[rec] = f64[((geo.recPtr + (first + r) * REC_WORDS * 4) >>> 3) + R_TIME_F64];
+        jsonStart = end;
+        rec++;
+      }
+      // The offset moves past a frame only once all its records are in the transaction.
+      if (upto === count) {
+        this.pending.set(m.partition, m.offset + 1);
+        timestamps[finished++] = m.timestamp ?? Date.now();
+      }
+    }
+    this.passes.push({ timestamps: timestamps.subarray(0, finished), eventTimes, writtenAt: Date.now() });
+  }
+
+  /**
+   * Produces one message into the open transaction, waiting while librdkafka's queue is full (the transaction bounds
+   * how much can queue up; a producer that falls behind thus slows the loop, the ring fills and fetching pauses).
+   */
+  produce(topic: string, value: Buffer | null, key: string | Buffer | null, headers?: Header[], partition: number | null = null): void {
+    while (!this.o.sink.produce(topic, value, key, headers, partition)) {
+      this.o.sink.poll();
+      Atomics.wait(waitCell, 0, 0, SINK_INTERNALS.queueFullWaitMs);
+    }
+  }
+
+  /** The raw-topic offsets the open transaction commits. */
+  offsets(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const [partition, offset] of this.pending) out.push({ topic: this.o.topics.raw, partition, offset });
+    return out;
+  }
+
+  /** The transaction committed: its passes' timings, and a fresh start for the next one. */
+  committed(): WrittenPass[] {
+    this.pending.clear();
+    return this.passes.splice(0);
+  }
+
+  /** The transaction was aborted: nothing it held counts. */
+  reset(): void {
+    this.pending.clear();
+    this.passes.length = 0;
+  }
+
+  private deadLetter(m: Message, reason: string): void {
+    this.produce(this.o.topics.dlq, deadLetterValue(m), m.key ?? null, deadLetterHeaders(m, reason));
+    const c = this.o.counters;
+    c.deadLetters++;
+    c.deadLettersByReason.set(reason, (c.deadLettersByReason.get(reason) ?? 0) + 1);
+  }
+
+  private key(equipment: number): string {
+    let k = this.keyCache.get(equipment);
+    if (k === undefined) {
+      k = String(equipment);
+      if (this.keyCache.size > SINK_INTERNALS.keyCacheEntries) this.keyCache.clear();
+      this.keyCache.set(equipment, k);
+    }
+    return k;
+  }
+}
