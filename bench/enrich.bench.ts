@@ -28,7 +28,8 @@ import {
   REC_BYTES,
 } from '../src/decode/layout.js';
 import type { RefTables } from '../src/enrich/csv-tables.js';
-import { RecordJsonWriter, ReferenceEnricher, recordJsonCapacity } from '../src/enrich/record-json.js';
+import { RecordJsonWriter, recordJsonCapacity } from '../src/enrich/record-json.js';
+import { ReferenceEnricher } from './baseline/json-enricher.js';
 import { buildSnapshot } from '../src/enrich/snapshot.js';
 import type { MicroCase } from './micro.js';
 

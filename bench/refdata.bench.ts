@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import Kafka from 'node-rdkafka';
+import { connectClient, createProducer, kafkaConnection, type KafkaProducer } from '../src/kafka/client.js';
+import { createTopics } from '../src/kafka/topics.js';
 import { createLogger } from '../src/service/logger.js';
 import { RefdataService } from '../src/enrich/refdata-service.js';
 import { openReference } from '../src/enrich/reference.js';
@@ -33,16 +34,11 @@ function writeCsv(dir: string): void {
   fs.writeFileSync(path.join(dir, 'interventions.csv'), `${iv.join('\n')}\n`);
 }
 
-function call(fn: (cb: (err: unknown) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => fn((err) => (err ? reject(err as Error) : resolve())));
-}
-
-async function makeTopic(topic: string): Promise<Kafka.Producer> {
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers as string });
-  await call((cb) => admin.createTopic({ topic, num_partitions: 1, replication_factor: 1, config: { 'cleanup.policy': 'compact' } }, 10_000, cb));
-  admin.disconnect();
-  const producer = new Kafka.Producer({ 'bootstrap.servers': brokers as string, 'linger.ms': 5 });
-  await call((cb) => producer.connect({}, cb));
+async function makeTopic(topic: string): Promise<KafkaProducer> {
+  const conn = kafkaConnection(brokers as string);
+  await createTopics(conn, [{ name: topic, partitions: 1, compacted: true }], 10_000, 'lux-refdata-bench');
+  const producer = createProducer(conn, 'lux-refdata-bench', { 'linger.ms': 5 });
+  await connectClient(producer, 'producer', 'producer', conn.brokers, 30_000);
   producer.setPollInterval(10);
   return producer;
 }

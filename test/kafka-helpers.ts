@@ -1,7 +1,17 @@
 // Shared Kafka test fixtures: the broker address, topic creation, producing frames (plain or in a transaction) and reading a topic back.
 import { randomUUID } from 'node:crypto';
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, Message, MessageHeader } from 'node-rdkafka';
+import {
+  createConsumer,
+  createProducer,
+  kafkaConnection,
+  KAFKA_CODES,
+  OFFSET_BEGINNING,
+  type LibrdKafkaError,
+  type Message,
+  type MessageHeader,
+} from '../src/kafka/client.js';
+import { readMetadata } from '../src/kafka/metadata.js';
+import { createTopics as createProductTopics } from '../src/kafka/topics.js';
 
 /** A record as read back from a topic. */
 export interface ConsumedRecord {
@@ -39,8 +49,6 @@ export interface ConsumeOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** librdkafka's RD_KAFKA_OFFSET_BEGINNING. */
-const OFFSET_BEGINNING = -2;
 
 /** bootstrap.servers for tests: LUX_KAFKA_BROKERS, which test/global-setup.ts sets when it starts the local broker. */
 export function brokers(): string {
@@ -68,37 +76,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Creates the topics (an existing one is accepted) and waits until every partition has a leader. */
 export async function createTopics(names: string[], partitions = 1, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers(), 'client.id': 'lux-test-admin' });
-  try {
-    for (const topic of names) {
-      await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, timeoutMs, (err) =>
-          err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? reject(fail(`create topic ${topic}`, err)) : resolve(),
-        ),
-      );
-    }
-  } finally {
-    admin.disconnect();
-  }
-  // The controller has accepted the topics; wait for the broker's metadata to show their leaders.
-  const client = new Kafka.Producer({ 'bootstrap.servers': brokers(), 'client.id': 'lux-test-metadata' });
-  await call('connect', (cb) => client.connect({ timeout: timeoutMs }, cb));
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (const topic of names) {
-      for (;;) {
-        const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-          client.getMetadata({ topic, timeout: 5000 }, (err, data) => (err ? reject(fail(`metadata ${topic}`, err)) : resolve(data))),
-        );
-        const t = md.topics.find((x) => x.name === topic);
-        if (t !== undefined && t.partitions.length >= partitions && t.partitions.every((p) => p.leader >= 0)) break;
-        if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions have no leader after ${timeoutMs} ms`);
-        await sleep(100);
-      }
-    }
-  } finally {
-    await new Promise<void>((resolve) => client.disconnect(5000, () => resolve()));
-  }
+  await createProductTopics(kafkaConnection(brokers()), names.map((name) => ({ name, partitions })), timeoutMs, 'lux-test-admin');
 }
 
 function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
@@ -117,9 +95,7 @@ export async function produceFrames(
   opts: ProduceOptions = {},
 ): Promise<Array<{ partition: number; offset: number }>> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const producer = new Kafka.Producer({
-    'bootstrap.servers': brokers(),
-    'client.id': 'lux-test-producer',
+  const producer = createProducer(kafkaConnection(brokers()), 'lux-test-producer', {
     'enable.idempotence': true,
     dr_cb: true,
     ...(opts.transaction !== undefined ? { 'transactional.id': opts.transactionalId ?? `lux-test-${randomUUID()}` } : {}),
@@ -149,7 +125,7 @@ export async function produceFrames(
           break;
         } catch (err) {
           // The local queue is full: let delivery reports drain it.
-          if ((err as LibrdKafkaError).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw fail(`produce frame ${i} to ${topic}`, err as Error);
+          if ((err as LibrdKafkaError).code !== KAFKA_CODES.ERR__QUEUE_FULL) throw fail(`produce frame ${i} to ${topic}`, err as Error);
           await sleep(20);
         }
       }
@@ -187,10 +163,10 @@ function toRecord(m: Message): ConsumedRecord {
  */
 export async function consumeAll(topic: string, opts: ConsumeOptions = {}): Promise<ConsumedRecord[]> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const consumer = new Kafka.KafkaConsumer(
+  const consumer = createConsumer(
+    kafkaConnection(brokers()),
+    'lux-test-consumer',
     {
-      'bootstrap.servers': brokers(),
-      'client.id': 'lux-test-consumer',
       'group.id': `lux-test-${randomUUID()}`,
       'enable.auto.commit': false,
       'enable.partition.eof': true,
@@ -204,9 +180,7 @@ export async function consumeAll(topic: string, opts: ConsumeOptions = {}): Prom
   consumer.on('data', (m) => atEnd.delete(m.partition));
   await call('connect', (cb) => consumer.connect({ timeout: timeoutMs }, cb));
   try {
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: timeoutMs }, (err, data) => (err ? reject(fail(`metadata ${topic}`, err)) : resolve(data))),
-    );
+    const md = await readMetadata(consumer, 'consumer', timeoutMs, topic);
     const t = md.topics.find((x) => x.name === topic);
     if (t === undefined || t.partitions.length === 0) throw new Error(`topic ${topic} does not exist`);
     consumer.assign(t.partitions.map((p) => ({ topic, partition: p.id, offset: OFFSET_BEGINNING })));

@@ -1,11 +1,23 @@
 // The end-to-end benchmark's Kafka side: fresh topics, the preload producer, committed group offsets and whole-topic reads (read_committed).
 import { randomUUID } from 'node:crypto';
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, Message } from 'node-rdkafka';
+import {
+  connectClient,
+  createConsumer,
+  createProducer,
+  disconnectClient,
+  KAFKA_CODES,
+  kafkaConnection,
+  OFFSET_BEGINNING,
+  queryWatermarks,
+  type KafkaConsumer,
+  type KafkaProducer,
+  type LibrdKafkaError,
+  type Message,
+} from '../../src/kafka/client.js';
+import { topicPartitions } from '../../src/kafka/metadata.js';
+import { createTopics as createProductTopics, deleteTopics as deleteProductTopics } from '../../src/kafka/topics.js';
 
 const TIMEOUT_MS = 30_000;
-/** librdkafka's RD_KAFKA_OFFSET_BEGINNING */
-const OFFSET_BEGINNING = -2;
 
 function fail(what: string, err: LibrdKafkaError | Error): Error {
   return new Error(`${what}: ${err.message}`, { cause: err });
@@ -24,59 +36,23 @@ export function uniqueName(what: string): string {
 
 /** Creates the topics and waits until every partition has a leader. */
 export async function createTopics(brokers: string, names: string[], partitions: number, config: Record<string, string> = {}): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-admin' });
-  try {
-    for (const topic of names) {
-      await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1, config }, TIMEOUT_MS, (err) =>
-          err && err.code !== Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? reject(fail(`create topic ${topic}`, err)) : resolve(),
-        ),
-      );
-    }
-  } finally {
-    admin.disconnect();
-  }
-  const client = new Kafka.Producer({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-metadata' });
-  await call('connect', (cb) => client.connect({ timeout: TIMEOUT_MS }, cb));
-  try {
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (const topic of names) {
-      for (;;) {
-        const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-          client.getMetadata({ topic, timeout: 5000 }, (err, data) => (err ? reject(fail(`metadata ${topic}`, err)) : resolve(data))),
-        );
-        const t = md.topics.find((x) => x.name === topic);
-        if (t !== undefined && t.partitions.length >= partitions && t.partitions.every((p) => p.leader >= 0)) break;
-        if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions have no leader after ${TIMEOUT_MS} ms`);
-        await sleep(100);
-      }
-    }
-  } finally {
-    await new Promise<void>((resolve) => client.disconnect(5000, () => resolve()));
-  }
+  await createProductTopics(kafkaConnection(brokers), names.map((name) => ({ name, partitions, config })), TIMEOUT_MS, 'lux-bench-admin');
 }
 
 /** Deletes the run's own topics (the broker is shared: a benchmark leaves nothing behind unless told to). */
 export async function deleteTopics(brokers: string, names: string[]): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-admin' });
-  try {
-    for (const topic of names) await new Promise<void>((resolve) => admin.deleteTopic(topic, TIMEOUT_MS, () => resolve()));
-  } finally {
-    admin.disconnect();
-  }
+  await deleteProductTopics(kafkaConnection(brokers), names, TIMEOUT_MS, 'lux-bench-admin');
 }
 
 /** An idempotent producer for the preload: keyed frames, the produce time as the message timestamp. */
 export class PreloadProducer {
-  private readonly producer: Kafka.Producer;
+  private readonly producer: KafkaProducer;
   acked = 0;
   sent = 0;
   private error: Error | undefined;
 
   constructor(brokers: string, private readonly topic: string) {
-    this.producer = new Kafka.Producer({
-      'bootstrap.servers': brokers,
-      'client.id': 'lux-bench-preload',
+    this.producer = createProducer(kafkaConnection(brokers), 'lux-bench-preload', {
       'enable.idempotence': true,
       'linger.ms': 5,
       'compression.codec': 'lz4',
@@ -84,7 +60,7 @@ export class PreloadProducer {
       'queue.buffering.max.messages': 200_000,
       'queue.buffering.max.kbytes': 262_144,
       dr_cb: true,
-    } as Kafka.ProducerGlobalConfig);
+    });
     this.producer.on('delivery-report', (err) => {
       if (err) this.error ??= fail(`deliver to ${topic}`, err);
       this.acked++;
@@ -104,7 +80,7 @@ export class PreloadProducer {
         this.sent++;
         return;
       } catch (err) {
-        if ((err as LibrdKafkaError).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw fail(`produce to ${this.topic}`, err as Error);
+        if ((err as LibrdKafkaError).code !== KAFKA_CODES.ERR__QUEUE_FULL) throw fail(`produce to ${this.topic}`, err as Error);
         this.producer.poll();
         await sleep(5);
       }
@@ -125,17 +101,14 @@ export class PreloadProducer {
 
 /** Reads a consumer group's committed offsets and a topic's end offsets, without joining the group. */
 export class OffsetWatch {
-  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly consumer: KafkaConsumer;
 
-  constructor(brokers: string, group: string, private readonly topic: string, private readonly partitions: number) {
-    this.consumer = new Kafka.KafkaConsumer(
-      { 'bootstrap.servers': brokers, 'group.id': group, 'client.id': 'lux-bench-watch', 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
-      {},
-    );
+  constructor(private readonly brokers: string, group: string, private readonly topic: string, private readonly partitions: number) {
+    this.consumer = createConsumer(kafkaConnection(brokers), 'lux-bench-watch', { 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed' });
   }
 
   async connect(): Promise<void> {
-    await call('connect', (cb) => this.consumer.connect({ timeout: TIMEOUT_MS }, cb));
+    await connectClient(this.consumer, 'offset watch', 'consumer', this.brokers, TIMEOUT_MS);
   }
 
   /** Sum over partitions of the group's committed offsets (= messages consumed and committed, on a fresh topic). */
@@ -153,15 +126,13 @@ export class OffsetWatch {
   async endOffsets(topic: string = this.topic): Promise<number> {
     let sum = 0;
     for (let p = 0; p < this.partitions; p++) {
-      sum += await new Promise<number>((resolve, reject) =>
-        this.consumer.queryWatermarkOffsets(topic, p, 10_000, (err, w) => (err ? reject(fail(`watermarks of ${topic}[${p}]`, err)) : resolve(w.highOffset))),
-      );
+      sum += (await queryWatermarks(this.consumer, topic, p, 10_000)).highOffset;
     }
     return sum;
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    await disconnectClient(this.consumer);
   }
 }
 
@@ -182,20 +153,20 @@ export interface ReadOptions {
 
 /** A consumer on every partition of a topic from the beginning, outside any group; nothing is committed. */
 export class TopicConsumer {
-  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly consumer: KafkaConsumer;
   private stopped = false;
 
-  constructor(brokers: string, private readonly topic: string, private readonly options: ReadOptions) {
-    this.consumer = new Kafka.KafkaConsumer(
+  constructor(private readonly brokers: string, private readonly topic: string, private readonly options: ReadOptions) {
+    this.consumer = createConsumer(
+      kafkaConnection(brokers),
+      'lux-bench-reader',
       {
-        'bootstrap.servers': brokers,
-        'client.id': 'lux-bench-reader',
         'group.id': `lux-bench-reader-${randomUUID()}`,
         'enable.auto.commit': false,
         'enable.partition.eof': true,
         'isolation.level': options.isolation,
         ...(options.lowLatency === true ? { 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1 } : { 'fetch.wait.max.ms': 100 }),
-      } as Kafka.ConsumerGlobalConfig,
+      },
       { 'auto.offset.reset': 'earliest' },
     );
     this.consumer.setDefaultConsumeTimeout(options.lowLatency === true ? 5 : 100);
@@ -207,17 +178,14 @@ export class TopicConsumer {
     // Both events arrive in log order before the batch callback: a record after an end means it was not the end.
     this.consumer.on('partition.eof', (p) => atEnd.add(p.partition));
     this.consumer.on('data', (m) => atEnd.delete(m.partition));
-    await call('connect', (cb) => this.consumer.connect({ timeout: TIMEOUT_MS }, cb));
+    await connectClient(this.consumer, 'topic reader', 'consumer', this.brokers, TIMEOUT_MS);
     let count = 0;
     try {
-      const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-        this.consumer.getMetadata({ topic: this.topic, timeout: TIMEOUT_MS }, (err, data) => (err ? reject(fail(`metadata ${this.topic}`, err)) : resolve(data))),
-      );
-      const t = md.topics.find((x) => x.name === this.topic);
-      if (t === undefined || t.partitions.length === 0) throw new Error(`topic ${this.topic} does not exist`);
-      const n = t.partitions.length;
+      const ids = await topicPartitions(this.consumer, 'consumer', this.topic, TIMEOUT_MS);
+      if (ids.length === 0) throw new Error(`topic ${this.topic} does not exist`);
+      const n = ids.length;
       const deadline = this.options.untilEnd ? Date.now() + (this.options.timeoutMs ?? 300_000) : Infinity;
-      this.consumer.assign(t.partitions.map((p) => ({ topic: this.topic, partition: p.id, offset: OFFSET_BEGINNING })));
+      this.consumer.assign(ids.map((partition) => ({ topic: this.topic, partition, offset: OFFSET_BEGINNING })));
       while (!this.stopped) {
         const batch = await new Promise<Message[]>((resolve, reject) => this.consumer.consume(5000, (err, m) => (err ? reject(fail(`consume ${this.topic}`, err)) : resolve(m))));
         if (batch.length > 0) {
@@ -230,7 +198,7 @@ export class TopicConsumer {
         if (batch.length === 0) await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
-      await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+      await disconnectClient(this.consumer);
     }
     return count;
   }
@@ -242,13 +210,13 @@ export class TopicConsumer {
 
 /** True when a broker at `brokers` answers a metadata request within `timeoutMs`. */
 export async function brokerAnswers(brokers: string, timeoutMs = 5000): Promise<boolean> {
-  const client = new Kafka.Producer({ 'bootstrap.servers': brokers, 'client.id': 'lux-bench-probe', log_level: 0 } as Kafka.ProducerGlobalConfig);
+  const client = createProducer(kafkaConnection(brokers), 'lux-bench-probe', { log_level: 0 });
   try {
-    await call('connect', (cb) => client.connect({ timeout: timeoutMs }, cb));
+    await connectClient(client, 'probe', 'producer', brokers, timeoutMs);
     return true;
   } catch {
     return false;
   } finally {
-    await new Promise<void>((resolve) => client.disconnect(2000, () => resolve()));
+    await disconnectClient(client, 2000);
   }
 }

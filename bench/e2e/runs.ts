@@ -6,7 +6,7 @@ import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { ROOT } from '../../src/paths.js';
 import { TrafficModel } from '../../src/gen/traffic.js';
-import { runGenerator } from '../../src/cli/gen.js';
+import { runGenerator } from '../../src/gen/generator.js';
 import { ValueChecksum } from './checksum.js';
 import { expectedFromFrames, FramesFile, LUX_BIN, REFDATA, type Expected } from './expected.js';
 import { createTopics, OffsetWatch, PreloadProducer, sleep, TopicConsumer, uniqueName } from './kafka.js';
@@ -15,7 +15,7 @@ import { ProgressBar } from './progress.js';
 
 export const PASSTHROUGH_JS = path.join(ROOT, 'dist', 'bench', 'e2e', 'passthrough.js');
 
-/** What one `lux bench` invocation is asked to do; defaults live in src/cli/bench.ts (BENCH_DEFAULTS). */
+/** What one `lux bench` invocation is asked to do; defaults live in bench/e2e/command.ts (BENCH_DEFAULTS). */
 export interface BenchSettings {
   brokers: string;
   frames: number;

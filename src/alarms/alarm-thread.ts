@@ -12,7 +12,8 @@ import { createChannel, createSignal, type FeedChannel } from './feed.js';
 import { ALARM_INTERNALS } from '../config/internals.js';
 import { NO_MAINTENANCE, type AlarmEvent, type MaintenanceLookup, type RuleOptions, type RuleSpec } from './rules.js';
 import { AlarmCore, type AlarmCoreCounters, type ChangelogEntry } from './core.js';
-import { AlarmStateError, restoreState } from './state-codec.js';
+import { AlarmStateError } from './state-codec.js';
+import { restoreState } from './state-merge.js';
 
 // ── the worker entry
 

@@ -18,8 +18,15 @@
 // outgrows a Kafka message, however many equipment are active.
 
 import { LuxError } from '../errors.js';
-import type { AlarmCore } from './core.js';
+import type { RuleSet } from './rules.js';
+import type { WatermarkTracker } from './watermark.js';
 import type { WindowStore } from './windows.js';
+
+/** What the codec reads of the alarm core (core.ts): its rules' window stores and its event-time marks. */
+export interface AlarmStateHolder {
+  readonly rules: RuleSet;
+  readonly watermark: WatermarkTracker;
+}
 
 const MAGIC = 0x4c584153; // "LXAS"
 const VERSION = 2;
@@ -80,7 +87,7 @@ class ByteWriter {
   }
 }
 
-class ByteReader {
+export class ByteReader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
   private need(n: number): void {
@@ -142,7 +149,7 @@ function writeSlot(w: ByteWriter, st: WindowStore, s: number): void {
  * Encodes one snapshot per group of partitions (every partition, as one snapshot, when `groups` is null), in one pass
  * over the slots.
  */
-function encode(core: AlarmCore, groups: readonly (readonly number[])[] | null): Buffer[] {
+function encode(core: AlarmStateHolder, groups: readonly (readonly number[])[] | null): Buffer[] {
   const writers = groups === null ? [new ByteWriter()] : groups.map(() => new ByteWriter());
   // writer index by partition (-1: not wanted); null: everything goes to writer 0
   let route: Int32Array | null = null;
@@ -206,18 +213,18 @@ function encode(core: AlarmCore, groups: readonly (readonly number[])[] | null):
  * Serializes the state of the given input partitions as one snapshot (of every partition when omitted): their
  * event-time maxima, and per rule its frontier and the active equipment and deferred events those partitions own.
  */
-export function snapshotState(core: AlarmCore, partitions?: readonly number[]): Buffer {
+export function snapshotState(core: AlarmStateHolder, partitions?: readonly number[]): Buffer {
   return encode(core, partitions === undefined ? null : [partitions])[0];
 }
 
 /** One snapshot per partition, in one pass. A partition that owns nothing still gets a (small, empty) snapshot. */
-export function snapshotPartitions(core: AlarmCore, partitions: readonly number[]): PartitionState[] {
+export function snapshotPartitions(core: AlarmStateHolder, partitions: readonly number[]): PartitionState[] {
   const unique = [...new Set(partitions)];
   const states = encode(core, unique.map((p) => [p]));
   return unique.map((partition, i) => ({ partition, state: states[i] }));
 }
 
-interface ParsedRule {
+export interface ParsedRule {
   name: string;
   windowMs: number;
   slideMs: number;
@@ -283,7 +290,7 @@ export interface ChangelogEntry {
 }
 
 /** The partition's value: its largest event time and every rule's frontier. */
-export function encodePartitionValue(core: AlarmCore, partition: number): Buffer {
+export function encodePartitionValue(core: AlarmStateHolder, partition: number): Buffer {
   const w = new ByteWriter();
   w.u32(PARTITION_MAGIC);
   w.u32(CHANGELOG_VERSION);
@@ -303,7 +310,7 @@ export function encodePartitionValue(core: AlarmCore, partition: number): Buffer
 /** Deferred events of each equipment, per rule, as indexes into the rule's exported list (built once a transaction). */
 export type DeferredIndex = Array<{ list: ReturnType<WindowStore['exportDeferred']>; byEquipment: Map<number, number[]> }>;
 
-export function indexDeferred(core: AlarmCore): DeferredIndex {
+export function indexDeferred(core: AlarmStateHolder): DeferredIndex {
   return core.rules.rules.map((rule) => {
     const list = rule.store.exportDeferred();
     const byEquipment = new Map<number, number[]>();
@@ -320,7 +327,7 @@ export function indexDeferred(core: AlarmCore): DeferredIndex {
  * The value of `equipment` in `partition`: per rule, its slot if the partition owns it and its deferred events read
  * from the partition; null (a tombstone) when the partition holds nothing of it.
  */
-export function encodeEquipmentValue(core: AlarmCore, partition: number, equipment: number, deferred: DeferredIndex): Buffer | null {
+export function encodeEquipmentValue(core: AlarmStateHolder, partition: number, equipment: number, deferred: DeferredIndex): Buffer | null {
   const w = new ByteWriter();
   w.u32(EQUIPMENT_MAGIC);
   w.u32(CHANGELOG_VERSION);
@@ -427,94 +434,4 @@ export function assembleSnapshot(partition: number, partitionValue: Buffer | und
     for (const b of rule.deferred) w.bytes(b);
   }
   return w.done();
-}
-
-/**
- * Merges snapshots into a core, fresh or running (the state of newly assigned partitions): their partitions'
- * event-time maxima, and per rule their equipment and deferred events. Rules are matched by name; a
- * rule whose window_ms or slide_ms changed since the snapshot is skipped (its old buckets would mean something else).
- *
- * The frontier: a rule that has none yet takes the oldest restored one, so nothing restored is late; its restored
- * slots remember the frontier of their own snapshot and are not decided again for windows it had already evaluated
- * (no second raise). A rule whose frontier is ahead of the oldest restored one moves it back there (the slots it
- * had are marked decided through the old frontier), so the windows the previous owner had not decided yet are
- * decided here, with the restored counts and the partition's records still to come; and the watermark may move back
- * with the restored event-time marks. Restored open alarms stay open and clear normally. Restore each partition once,
- * after `forget` (or at start): the counts add up, they are never replaced. Returns the rules restored.
- */
-export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | readonly (Buffer | Uint8Array)[], nowMs: number = Date.now()): string[] {
-  const list = Array.isArray(snapshots) ? (snapshots as readonly (Buffer | Uint8Array)[]) : [snapshots as Buffer | Uint8Array];
-  const parsed = list.map(parseSnapshot);
-  const stores = core.rules.rules.map((rule) => rule.store);
-  const match = (pr: ParsedRule) => {
-    const i = core.rules.rules.findIndex((x) => x.spec.name === pr.name);
-    const st = i < 0 ? undefined : stores[i];
-    return st !== undefined && st.windowMs === pr.windowMs && st.slideMs === pr.slideMs ? st : undefined;
-  };
-  // the frontier first: rules without one take the oldest restored frontier
-  for (const st of stores) {
-    let min = NaN;
-    for (const p of parsed) {
-      for (const pr of p.rules) {
-        if (match(pr) === st && pr.lastBucket === pr.lastBucket && !(pr.lastBucket >= min)) min = pr.lastBucket;
-      }
-    }
-    if (st.lastBucket !== st.lastBucket) st.adoptFrontier(min);
-    else st.rewindFrontier(min);
-  }
-  // the restored partitions hold the watermark back from now on, as if they had been here all along
-  if (parsed.some((p) => p.watermarks.length > 0)) core.watermark.resetFloor();
-  const restored = new Set<string>();
-  // failures restored were counted by the instance that wrote them: the metric stays as it is
-  const counted = stores.map((st) => st.counted);
-  for (const p of parsed) {
-    core.admit(p.watermarks.map(([partition]) => partition));
-    core.watermark.importState({ partitions: p.watermarks, floor: -Infinity }, nowMs);
-    const r = new ByteReader(p.buf);
-    for (const pr of p.rules) {
-      const st = match(pr);
-      if (st === undefined) continue;
-      restored.add(pr.name);
-      const ring = pr.ring;
-      const counts = new Uint32Array(ring);
-      const lowSnap = pr.lastBucket - st.k + 1; // NaN before the snapshot's first evaluation: nothing is spent
-      r.pos = pr.slotsAt;
-      for (let a = 0; a < pr.slots; a++) {
-        const eq = r.u32();
-        const part = r.u32();
-        const head = r.f64();
-        const open = r.f64();
-        const done = Math.max(r.f64(), pr.lastBucket === pr.lastBucket ? pr.lastBucket : -Infinity);
-        for (let j = 0; j < ring; j++) counts[j] = r.u32();
-        const existed = st.find(eq) >= 0;
-        for (let b = head - ring + 1; b <= head; b++) {
-          const n = counts[((b % ring) + ring) % ring];
-          // buckets below the snapshot's own frontier window are spent; the rest count (or are late here)
-          if (n > 0 && !(b < lowSnap)) st.addBucket(eq, b, n, part);
-        }
-        const last = st.lastBucket;
-        if (last !== last || (open !== open && !(done > last))) continue;
-        // the slot must exist to hold an open alarm, or the windows its snapshot had already decided
-        let s = st.find(eq);
-        if (s < 0) {
-          s = st.slotFor(eq, head < last ? head : last);
-          if (s < 0) continue;
-          st.part[s] = part;
-        }
-        if (open === open && st.open[s] !== st.open[s]) st.open[s] = open;
-        if (!existed && done > st.done[s]) st.done[s] = done;
-      }
-      r.pos = pr.deferredAt;
-      for (let d = 0; d < pr.deferred; d++) {
-        const eq = r.u32();
-        const part = r.u32();
-        const b = r.f64();
-        st.addBucket(eq, b, r.u32(), part);
-      }
-    }
-  }
-  stores.forEach((st, i) => {
-    st.counted = counted[i];
-  });
-  return [...restored];
 }

@@ -1,13 +1,15 @@
 // `lux demo` (what `npm start` runs): the main job on the embedded default — local broker, sample reference data, generator at the seed system's peak, the daemon, live progress, a summary.
 import fs from 'node:fs';
 import path from 'node:path';
-import Kafka from 'node-rdkafka';
+import { kafkaConnection } from '../kafka/client.js';
+import { existingTopics } from '../kafka/metadata.js';
+import { createTopics, deleteTopics } from '../kafka/topics.js';
 import { parseOptions, nonNegative, positiveInt } from './args.js';
 import { startBroker } from '../kafka-local/broker.js';
 import { parseConfig } from '../config/load.js';
 import { createLogger } from '../service/logger.js';
 import { startDaemon } from '../daemon.js';
-import { runGenerator, type GenSummary } from './gen.js';
+import { runGenerator, type GenSummary } from '../gen/generator.js';
 import { TRAFFIC_DEFAULTS } from '../gen/traffic.js';
 import { ROOT, STATE_DIR } from '../paths.js';
 import type { LatencyStats } from '../metrics/latency.js';
@@ -140,23 +142,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
 /** Deletes the topics of earlier demo runs (they only fill the local broker) and creates this run's. */
 async function recreateDemoTopics(brokers: string, names: string[], partitions: number): Promise<void> {
-  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers, 'client.id': 'lux-demo' });
-  const probe = new Kafka.Producer({ 'metadata.broker.list': brokers });
-  try {
-    await new Promise<void>((resolve, reject) => probe.connect({ timeout: 10000 }, (err) => (err ? reject(err) : resolve())));
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) => probe.getMetadata({ timeout: 10000 }, (err, d) => (err ? reject(err) : resolve(d))));
-    for (const t of md.topics.filter((x) => x.name.startsWith(TOPIC_PREFIX))) {
-      await new Promise<void>((resolve) => admin.deleteTopic(t.name, 10000, () => resolve()));
-    }
-    for (const name of names) {
-      await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: 1 }, 15000, (err) => (err ? reject(err) : resolve())),
-      );
-    }
-  } finally {
-    admin.disconnect();
-    if (probe.isConnected()) await new Promise<void>((resolve) => probe.disconnect(() => resolve()));
-  }
+  const conn = kafkaConnection(brokers);
+  const earlier = [...(await existingTopics(conn, 10000, 'lux-demo'))].filter((t) => t.startsWith(TOPIC_PREFIX));
+  await deleteTopics(conn, earlier, 10000, 'lux-demo');
+  await createTopics(conn, names.map((name) => ({ name, partitions })), 15000, 'lux-demo');
 }
 
 function latency(s: LatencyStats | undefined): { p50: string; p99: string; p999: string; max: string } {

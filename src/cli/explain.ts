@@ -109,34 +109,13 @@ async function describeTables(dir: string): Promise<Pick<Topology, 'tables' | 'r
 async function rawPartitions(config: LuxConfig): Promise<{ partitions: number | undefined; note: string }> {
   const brokers = config.kafka.brokers.join(',');
   try {
-    const { default: Kafka } = await import('node-rdkafka');
-    const client = new Kafka.Producer({
-      ...config.kafka.extra,
-      'metadata.broker.list': brokers,
-      'client.id': `${config.kafka.client_id}-explain`,
-      'socket.connection.setup.timeout.ms': METADATA_TIMEOUT_MS,
-    });
-    try {
-      await new Promise<void>((resolve, reject) =>
-        client.connect({ timeout: METADATA_TIMEOUT_MS }, (err) => (err ? reject(err) : resolve())),
-      );
-      const md = await new Promise<{ topics: { name: string; partitions: unknown[] }[] }>((resolve, reject) =>
-        client.getMetadata({ topic: config.topics.raw, timeout: METADATA_TIMEOUT_MS }, (err, data) =>
-          err ? reject(err) : resolve(data),
-        ),
-      );
-      const t = md.topics.find((x) => x.name === config.topics.raw);
-      if (t === undefined || t.partitions.length === 0) return { partitions: undefined, note: 'topic does not exist yet' };
-      return { partitions: t.partitions.length, note: `from ${brokers}` };
-    } finally {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        client.disconnect(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const { kafkaConnection } = await import('../kafka/client.js');
+    const { partitionCounts } = await import('../kafka/metadata.js');
+    const conn = kafkaConnection(brokers, { ...config.kafka.extra, 'socket.connection.setup.timeout.ms': METADATA_TIMEOUT_MS });
+    const counts = await partitionCounts(conn, [config.topics.raw], METADATA_TIMEOUT_MS, `${config.kafka.client_id}-explain`);
+    const n = counts.get(config.topics.raw);
+    if (n === undefined) return { partitions: undefined, note: 'topic does not exist yet' };
+    return { partitions: n, note: `from ${brokers}` };
   } catch (e) {
     return { partitions: undefined, note: `no answer from ${brokers} within ${METADATA_TIMEOUT_MS} ms (${(e as Error).message})` };
   }

@@ -5,7 +5,8 @@ import { changelogKey, partitionKey } from '../../src/alarms/changelog.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
 import { prng } from '../enrich/record-slots.js';
-import { assembleSnapshot, parseSnapshot, restoreState, snapshotPartitions, snapshotState } from '../../src/alarms/state-codec.js';
+import { assembleSnapshot, parseSnapshot, snapshotPartitions, snapshotState } from '../../src/alarms/state-codec.js';
+import { restoreState } from '../../src/alarms/state-merge.js';
 
 const RULES: RuleSpec[] = [
   { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 },

@@ -87,7 +87,7 @@ describe('alarms in the daemon', () => {
     try {
       const alarms = await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 4, timeoutMs: 60000 });
       await sleep(2000);
-      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map((m) => ({
+      const all = (await consumeAll(topics.alarms, { isolation: 'read_committed', timeoutMs: 20000 })).map((m): Record<string, any> => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
         key: m.key?.toString(),
         ...(JSON.parse(m.value?.toString() ?? '{}') as Record<string, unknown>),
       }));

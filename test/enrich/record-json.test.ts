@@ -1,6 +1,7 @@
 // The record serializer writes exactly the bytes JSON.stringify gives for the SPEC section 3 object.
 import { describe, expect, it } from 'vitest';
-import { RecordJsonWriter, ReferenceEnricher, recordJsonCapacity, writeIsoTime } from '../../src/enrich/record-json.js';
+import { RecordJsonWriter, recordJsonCapacity, writeIsoTime } from '../../src/enrich/record-json.js';
+import { ReferenceEnricher } from '../../bench/baseline/json-enricher.js';
 import { buildSnapshot } from '../../src/enrich/snapshot.js';
 import type { RefTables } from '../../src/enrich/csv-tables.js';
 import { RecordArena, prng, randomRecord, type RecordFields } from './record-slots.js';

@@ -1,6 +1,7 @@
 // Live updates through an overlay give the same enriched bytes as a full rebuild with the changes applied.
 import { describe, expect, it } from 'vitest';
-import { RecordJsonWriter, ReferenceEnricher, recordJsonCapacity } from '../../src/enrich/record-json.js';
+import { RecordJsonWriter, recordJsonCapacity } from '../../src/enrich/record-json.js';
+import { ReferenceEnricher } from '../../bench/baseline/json-enricher.js';
 import { Reference, openReference } from '../../src/enrich/reference.js';
 import { RefdataState } from '../../src/enrich/refdata-state.js';
 import { isBadUpdate, readUpdate, type RowUpdate } from '../../src/enrich/refdata-update.js';

@@ -1,0 +1,354 @@
+// `lux bench` (run as its own program by src/cli/bench.ts): the end-to-end benchmark against a real broker — max throughput, fixed-rate latency, the passthrough and kcat baselines, exactly once checked.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseOptions, positiveInt, nonNegative } from '../../src/cli/args.js';
+import { LuxError } from '../../src/errors.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { defaultBrokers, GEN_DEFAULTS } from '../../src/gen/generator.js';
+import { startBroker } from '../../src/kafka-local/broker.js';
+import { brokerAnswers, deleteTopics } from './kafka.js';
+import {
+  createRunTopics, preload, runKcat, runLuxMax, runLuxRate, runPassthrough, runTopics,
+  type BenchSettings, type RateRun, type ThroughputRun,
+} from './runs.js';
+import { renderReport } from './report.js';
+
+const COMMAND = 'bench';
+
+/** Every default of `lux bench`, in one place (BENCHMARKS.md repeats them). */
+export const BENCH_DEFAULTS = Object.freeze({
+  frames: 200_000,
+  recordsPerFrame: 1,
+  partitions: 3,
+  mode: 'all' as BenchMode,
+  rate: GEN_DEFAULTS.rate,
+  durationS: 20,
+  badShare: 0.001,
+  seed: 1,
+  phaseTimeoutS: 300,
+});
+
+export type BenchMode = 'max' | 'rate' | 'all';
+
+/** The issue 4 targets and the seed system, printed beside the figures. */
+export const TARGETS = Object.freeze({
+  recordsPerS: 150_000,
+  p99Ms: 250,
+  rssMb: 400,
+  ratio: 0.8,
+  seedAverage: 20_000,
+  seedPeak: 40_000,
+  seedSlaS: 60,
+});
+
+/** The `--json` document. The first eight keys are the contract (issue 8); the rest is detail. */
+export interface BenchResult {
+  records: number;
+  records_per_s: number | null;
+  baseline_records_per_s: number | null;
+  ratio: number | null;
+  latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number } | null;
+  rss_mb_max: number | null;
+  cpu_s: number | null;
+  exactly_once_verified: boolean;
+  kcat_records_per_s: number | null;
+  baseline_verified: boolean | null;
+  settings: Record<string, unknown>;
+  machine: { cores: number; memory_gb: number; node: string; cpu: string };
+  started_at: string;
+  runs: { lux?: ThroughputRun; passthrough?: ThroughputRun; kcat?: ThroughputRun; rate?: RateRun };
+  verification: string[];
+}
+
+const HELP = `usage: lux bench [options]
+
+End to end against a real Kafka broker ($LUX_KAFKA_BROKERS, else ${GEN_DEFAULTS.brokers}; started with the local broker
+when none answers there). Every run uses fresh topics, groups and transactional ids, and is checked exactly once.
+
+  --mode max|rate|all     max: preload frames, time the daemon over them, then the baselines; rate: the daemon fed
+                          at --rate for --duration, end-to-end latency percentiles; all: both (default ${BENCH_DEFAULTS.mode})
+  --frames N              frames to preload for max mode (default ${BENCH_DEFAULTS.frames})
+  --records-per-frame K   records in every frame (default ${BENCH_DEFAULTS.recordsPerFrame})
+  --partitions P          partitions of every topic (default ${BENCH_DEFAULTS.partitions})
+  --rate R                records/s of the generator in rate mode (default ${BENCH_DEFAULTS.rate})
+  --duration S            seconds of generation in rate mode (default ${BENCH_DEFAULTS.durationS})
+  --workers W             daemon decode workers (default: the daemon's, cores - 1)
+  --batch-max-messages N  daemon and passthrough batch size (default ${DEFAULTS.pipeline.batch_max_messages})
+  --commit-interval-ms MS daemon and passthrough transaction interval (default ${DEFAULTS.pipeline.commit_interval_ms})
+  --alarms                the daemon also counts failures in an alarm rule (60 s windows by 10 s, threshold 20)
+                          and writes the window state with every transaction
+  --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
+  --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
+  --skip-baseline         no passthrough baseline
+  --skip-kcat             no kcat baseline (it runs only when kcat is installed)
+  --json FILE             write the results as JSON
+  --report FILE           write an HTML report (latency by percentile, throughput over time)
+  --timeout S             give up a phase after S seconds (default ${BENCH_DEFAULTS.phaseTimeoutS})
+  --brokers HOST:PORT     bootstrap servers
+  --keep-topics           leave the run's topics on the broker (default: deleted)
+  --quiet                 no progress on standard error
+`;
+
+export interface BenchOptions {
+  mode: BenchMode;
+  brokers: string | undefined;
+  frames: number;
+  recordsPerFrame: number;
+  partitions: number;
+  rate: number;
+  durationS: number;
+  workers: number | undefined;
+  batchMaxMessages: number;
+  commitIntervalMs: number;
+  alarms: boolean;
+  badShare: number;
+  seed: number;
+  skipBaseline: boolean;
+  skipKcat: boolean;
+  json: string | undefined;
+  report: string | undefined;
+  phaseTimeoutS: number;
+  keepTopics: boolean;
+  quiet: boolean;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean } {
+  const v = parseOptions(COMMAND, argv, {
+    mode: { type: 'string' },
+    brokers: { type: 'string' },
+    frames: { type: 'string' },
+    'records-per-frame': { type: 'string' },
+    partitions: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    workers: { type: 'string' },
+    'batch-max-messages': { type: 'string' },
+    'commit-interval-ms': { type: 'string' },
+    alarms: { type: 'boolean' },
+    'bad-share': { type: 'string' },
+    seed: { type: 'string' },
+    'skip-baseline': { type: 'boolean' },
+    'skip-kcat': { type: 'boolean' },
+    json: { type: 'string' },
+    report: { type: 'string' },
+    timeout: { type: 'string' },
+    'keep-topics': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  const mode = (v.mode ?? BENCH_DEFAULTS.mode) as BenchMode;
+  if (!['max', 'rate', 'all'].includes(mode)) throw new LuxError('E_USAGE', `${COMMAND}: --mode expects max, rate or all, got '${v.mode}'`);
+  const badShare = nonNegative(COMMAND, 'bad-share', v['bad-share'], BENCH_DEFAULTS.badShare);
+  if (badShare > 1) throw new LuxError('E_USAGE', `${COMMAND}: --bad-share expects a share between 0 and 1, got '${v['bad-share']}'`);
+  const rate = positiveInt(COMMAND, 'rate', v.rate, BENCH_DEFAULTS.rate);
+  const rpf = positiveInt(COMMAND, 'records-per-frame', v['records-per-frame'], BENCH_DEFAULTS.recordsPerFrame);
+  if (rpf > 0xffff) throw new LuxError('E_USAGE', `${COMMAND}: --records-per-frame expects at most 65535, got '${rpf}'`);
+  const durationS = nonNegative(COMMAND, 'duration', v.duration, BENCH_DEFAULTS.durationS);
+  if (durationS === 0) throw new LuxError('E_USAGE', `${COMMAND}: --duration expects a positive number of seconds`);
+  return {
+    help: v.help,
+    mode,
+    brokers: v.brokers,
+    frames: positiveInt(COMMAND, 'frames', v.frames, BENCH_DEFAULTS.frames),
+    recordsPerFrame: rpf,
+    partitions: positiveInt(COMMAND, 'partitions', v.partitions, BENCH_DEFAULTS.partitions),
+    rate,
+    durationS,
+    workers: v.workers === undefined ? undefined : positiveInt(COMMAND, 'workers', v.workers, 1),
+    batchMaxMessages: positiveInt(COMMAND, 'batch-max-messages', v['batch-max-messages'], DEFAULTS.pipeline.batch_max_messages),
+    commitIntervalMs: positiveInt(COMMAND, 'commit-interval-ms', v['commit-interval-ms'], DEFAULTS.pipeline.commit_interval_ms),
+    alarms: v.alarms ?? false,
+    badShare,
+    seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
+    skipBaseline: v['skip-baseline'] ?? false,
+    skipKcat: v['skip-kcat'] ?? false,
+    json: v.json,
+    report: v.report,
+    phaseTimeoutS: positiveInt(COMMAND, 'timeout', v.timeout, BENCH_DEFAULTS.phaseTimeoutS),
+    keepTopics: v['keep-topics'] ?? false,
+    quiet: v.quiet ?? false,
+  };
+}
+
+/** The broker to use: the one named, else a running one at the default address, else the local broker started now. */
+async function resolveBrokers(named: string | undefined, say: (l: string) => void): Promise<string> {
+  const brokers = named ?? defaultBrokers();
+  if (await brokerAnswers(brokers)) return brokers;
+  if (named !== undefined || (process.env.LUX_KAFKA_BROKERS ?? '') !== '') {
+    throw new LuxError('E_KAFKA', `${COMMAND}: no Kafka broker answers at ${brokers}`);
+  }
+  say(`no broker at ${brokers}: starting the local broker`);
+  return startBroker({ progress: (l) => say(`broker: ${l}`) });
+}
+
+/** Runs the benchmark; the result, also when exactly-once verification failed (the caller decides the exit code). */
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const say = (line: string): void => {
+    if (!o.quiet) process.stderr.write(`lux bench: ${line}\n`);
+  };
+  const brokers = await resolveBrokers(o.brokers, say);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lux-bench-'));
+  const s: BenchSettings = {
+    brokers,
+    frames: o.frames,
+    recordsPerFrame: o.recordsPerFrame,
+    partitions: o.partitions,
+    badShare: o.badShare,
+    seed: o.seed,
+    workers: o.workers,
+    batchMaxMessages: o.batchMaxMessages,
+    commitIntervalMs: o.commitIntervalMs,
+    alarms: o.alarms,
+    rate: o.rate,
+    durationS: o.durationS,
+    progress: !o.quiet,
+    workDir,
+    phaseTimeoutMs: o.phaseTimeoutS * 1000,
+    log: say,
+  };
+  const startedAt = new Date().toISOString();
+  const runs: BenchResult['runs'] = {};
+  const topics: string[] = [];
+  try {
+    if (o.mode !== 'rate') {
+      const t = runTopics('max');
+      const ptOut = `${t.raw}-passthrough`;
+      const kcatOut = `${t.raw}-kcat`;
+      await createRunTopics(s, t, [ptOut, kcatOut]);
+      topics.push(...Object.values(t), ptOut, kcatOut);
+      say(`max throughput: ${o.frames.toLocaleString('en-US')} frames × ${o.recordsPerFrame} records, ${o.partitions} partitions, broker ${brokers}`);
+      const pre = await preload(s, t);
+      runs.lux = await runLuxMax(s, pre);
+      if (!o.skipBaseline) runs.passthrough = await runPassthrough(s, pre, ptOut);
+      if (!o.skipKcat) runs.kcat = await runKcat(s, pre, kcatOut);
+    }
+    if (o.mode !== 'max') {
+      say(`fixed rate: ${o.rate.toLocaleString('en-US')} records/s for ${o.durationS} s`);
+      runs.rate = await runLuxRate(s, topics);
+    }
+  } finally {
+    if (!o.keepTopics && topics.length > 0) await deleteTopics(brokers, topics).catch(() => undefined);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  const lux = runs.lux;
+  const pt = runs.passthrough;
+  const rate = runs.rate;
+  const usages = [lux?.usage, rate?.usage].filter((u) => u !== undefined);
+  return {
+    records: lux?.records ?? rate?.records ?? 0,
+    records_per_s: lux === undefined ? null : round(lux.recordsPerS),
+    baseline_records_per_s: pt === undefined ? null : round(pt.recordsPerS),
+    ratio: lux !== undefined && pt !== undefined ? round(lux.recordsPerS / pt.recordsPerS, 3) : null,
+    latency_ms:
+      rate === undefined ? null : { p50: rate.latencyMs.p50, p90: rate.latencyMs.p90, p99: rate.latencyMs.p99, p999: rate.latencyMs.p999, max: rate.latencyMs.max },
+    rss_mb_max: usages.length === 0 ? null : round(Math.max(...usages.map((u) => u.rssMbMax)), 1),
+    cpu_s: (lux ?? rate)?.usage === undefined ? null : round((lux ?? rate)!.usage!.cpuS, 2),
+    exactly_once_verified: (lux === undefined || lux.verified) && (rate === undefined || rate.verified) && (lux !== undefined || rate !== undefined),
+    kcat_records_per_s: runs.kcat === undefined ? null : round(runs.kcat.recordsPerS),
+    baseline_verified: pt === undefined && runs.kcat === undefined ? null : (pt?.verified ?? true) && (runs.kcat?.verified ?? true),
+    settings: {
+      mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
+      duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, bad_share: o.badShare, seed: o.seed,
+    },
+    machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },
+    started_at: startedAt,
+    runs,
+    verification: [lux, pt, runs.kcat].filter((r) => r !== undefined).map((r) => `${r.name}: ${r.verified ? 'ok' : 'FAILED'}: ${r.verification}`)
+      .concat(rate === undefined ? [] : [`rate: ${rate.verified ? 'ok' : 'FAILED'}: ${rate.verification}`]),
+  };
+}
+
+function round(n: number, digits = 0): number {
+  const k = 10 ** digits;
+  return Math.round(n * k) / k;
+}
+
+const num = (n: number | null | undefined, unit = ''): string => (n === null || n === undefined ? '—' : `${n.toLocaleString('en-US')}${unit}`);
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? '' : ok ? 'met' : 'MISSED');
+
+/** The figures beside the targets, as printed at the end of a run. */
+export function formatResult(r: BenchResult): string {
+  const rows: Array<[string, string, string, string]> = [];
+  if (r.records_per_s !== null) {
+    rows.push(['throughput, exactly once', num(r.records_per_s, ' records/s'), `≥ ${num(TARGETS.recordsPerS)} (seed: ${num(TARGETS.seedAverage)} avg, ${num(TARGETS.seedPeak)} peak)`, verdict(r.records_per_s >= TARGETS.recordsPerS)]);
+  }
+  if (r.baseline_records_per_s !== null) rows.push(['passthrough baseline', num(r.baseline_records_per_s, ' records/s'), '', '']);
+  if (r.kcat_records_per_s !== null) rows.push(['kcat pipe (no transactions)', num(r.kcat_records_per_s, ' records/s'), '', '']);
+  if (r.ratio !== null) rows.push(['LUX / passthrough', num(r.ratio), `≥ ${TARGETS.ratio}`, verdict(r.ratio >= TARGETS.ratio)]);
+  if (r.latency_ms !== null) {
+    const l = r.latency_ms;
+    rows.push([`latency at ${num(r.settings.rate as number)} records/s`, `p50 ${l.p50} · p90 ${l.p90} · p99 ${l.p99} · p99.9 ${l.p999} · max ${l.max} ms`, `p99 ≤ ${TARGETS.p99Ms} ms (seed SLA ${TARGETS.seedSlaS} s)`, verdict(l.p99 <= TARGETS.p99Ms)]);
+  }
+  if (r.rss_mb_max !== null) rows.push(['daemon peak RSS (VmHWM)', num(r.rss_mb_max, ' MB'), `≤ ${TARGETS.rssMb} MB`, verdict(r.rss_mb_max <= TARGETS.rssMb)]);
+  if (r.cpu_s !== null) rows.push(['daemon CPU (user+system)', num(r.cpu_s, ' s'), '', '']);
+  rows.push(['exactly once (count + checksum + dead letters)', r.exactly_once_verified ? 'verified' : 'FAILED', '', '']);
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => `${row[0].padEnd(w[0])}  ${row[1].padEnd(w[1])}  ${row[2].padEnd(w[2])}  ${row[3]}`.trimEnd()).join('\n') + '\n';
+}
+
+function report(r: BenchResult): string {
+  const summary: Array<[string, string]> = [
+    ['started', r.started_at],
+    ['machine', `${r.machine.cores} cores, ${r.machine.memory_gb} GB, ${r.machine.cpu}, Node ${r.machine.node}`],
+    ['settings', Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(' ')],
+    ['throughput (exactly once)', num(r.records_per_s, ' records/s')],
+    ['passthrough baseline', num(r.baseline_records_per_s, ' records/s')],
+    ['kcat pipe', num(r.kcat_records_per_s, ' records/s')],
+    ['LUX / passthrough', num(r.ratio)],
+    ['latency (ms)', r.latency_ms === null ? '—' : Object.entries(r.latency_ms).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ['daemon peak RSS', num(r.rss_mb_max, ' MB')],
+    ['daemon CPU', num(r.cpu_s, ' s')],
+    ['exactly once', r.exactly_once_verified ? 'verified' : 'FAILED'],
+  ];
+  const colors: Record<string, string> = { lux: '#1f77b4', passthrough: '#ff7f0e', kcat: '#2ca02c' };
+  const throughput = (['lux', 'passthrough', 'kcat'] as const)
+    .map((k) => r.runs[k])
+    .filter((x) => x !== undefined)
+    .map((x) => ({ name: `${x.name} (max throughput)`, color: colors[x.name] ?? '#333', points: x.series }));
+  if (r.runs.rate !== undefined) throughput.push({ name: `lux at ${r.runs.rate.rate} records/s (committed, per second)`, color: '#9467bd', points: r.runs.rate.series });
+  return renderReport({
+    title: 'LUX end-to-end benchmark',
+    summary,
+    latency: r.runs.rate?.percentileCurve,
+    latencyCaption:
+      r.runs.rate === undefined ? '' :
+        `Generator's event time (= produce time, jitter 0) to the record read by a read_committed consumer; ${r.runs.rate.latencyMs.count.toLocaleString('en-US')} records at ${r.runs.rate.rate} records/s for ${r.runs.rate.durationS} s.`,
+    throughput,
+    throughputCaption: 'Max-throughput runs: records committed per sample (group offsets × records per frame; kcat: copied frames), from the consumer\'s assignment. Fixed-rate run: records visible per second.',
+  });
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const o = parseBenchArgs(argv);
+  if (o.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const r = await runBench(o);
+  process.stdout.write(formatResult(r));
+  if (!r.exactly_once_verified) for (const line of r.verification) process.stderr.write(`lux bench: ${line}\n`);
+  if (o.json !== undefined) {
+    fs.mkdirSync(path.dirname(path.resolve(o.json)), { recursive: true });
+    fs.writeFileSync(o.json, JSON.stringify(r, null, 2) + '\n');
+  }
+  if (o.report !== undefined) {
+    fs.mkdirSync(path.dirname(path.resolve(o.report)), { recursive: true });
+    fs.writeFileSync(o.report, report(r));
+  }
+  return r.exactly_once_verified ? 0 : 1;
+}
+
+// Run as a program (`node dist/bench/e2e/command.js ARGS`, which `lux bench` does): the exit code is the command's.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchCommand(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`lux: ${err instanceof LuxError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = err instanceof LuxError ? (err.code === 'E_USAGE' ? 2 : 1) : 70;
+    },
+  );
+}
