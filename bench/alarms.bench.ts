@@ -8,7 +8,7 @@ import { Bench } from 'tinybench';
 import { AlarmCore } from '../src/alarms/core.js';
 import { createChannel, createSignal, FeedWriter } from '../src/alarms/feed.js';
 import { RuleSet, type RuleSpec } from '../src/alarms/rules.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 20, clear_below: 5, lateness_ms: 10_000 };
 const T0 = Date.UTC(2024, 0, 1);

@@ -5,7 +5,7 @@ import { memoryPages, slotGeometry } from '../src/decode/layout.js';
 import { createDecoderMemory, fillSlot, Lxe1Decoder } from '../src/decode/wasm-decoder.js';
 import { encodeFrame, type RecordInput } from '../src/gen/frame-encoder.js';
 import { DataViewDecoder } from './baseline/dataview-decoder.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 const FRAMES_PER_BATCH = 1000;
 const RECORDS_PER_FRAME = 3;

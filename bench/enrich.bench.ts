@@ -31,7 +31,7 @@ import type { RefTables } from '../src/enrich/csv-tables.js';
 import { RecordJsonWriter, recordJsonCapacity } from '../src/enrich/record-json.js';
 import { ReferenceEnricher } from './baseline/json-enricher.js';
 import { buildSnapshot } from '../src/enrich/snapshot.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 const BATCH = 10_000;
 const VENDORS = ['nokia', 'ericsson', 'huawei', 'samsung'];

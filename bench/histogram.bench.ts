@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import hdr from 'hdr-histogram-js';
 import { Bench } from 'tinybench';
 import { LatencyRecorder, initLatency } from '../src/metrics/latency.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 /** Values per op: one consumed batch's worth of event times. */
 const BATCH = 1000;

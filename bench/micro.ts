@@ -7,16 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type { Bench } from 'tinybench';
-
-/** One group of tinybench tasks, each op handling `perOp` units (records, lookups, values, updates). */
-export interface MicroCase {
-  group: string;
-  bench: Bench;
-  perOp: number;
-  unit: string;
-  note?: string;
-}
+import type { MicroCase } from './micro-case.js';
 
 /** One row of the table and of the JSON file. */
 export interface MicroRow {
@@ -69,6 +60,8 @@ async function casesOf(group: Group, equipment: number, time: number | undefined
     }
   }
 }
+
+export type { MicroCase } from './micro-case.js';
 
 export function rowsOf(c: MicroCase): MicroRow[] {
   const rows: MicroRow[] = [];

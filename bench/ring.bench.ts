@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { RingViews, createRingShared } from '../src/transport/batch-ring.js';
 import { TrafficModel } from '../src/gen/traffic.js';
 import { DEFAULTS } from '../src/config/schema.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 /** The daemon's default batch: batch_max_messages frames in a slot of batch_max_bytes. */
 const MESSAGES = DEFAULTS.pipeline.batch_max_messages;

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import type { RefTables } from '../src/enrich/csv-tables.js';
 import { buildSnapshot, type Snapshot } from '../src/enrich/snapshot.js';
-import type { MicroCase } from './micro.js';
+import type { MicroCase } from './micro-case.js';
 
 const VENDORS = ['nokia', 'ericsson', 'huawei', 'samsung'];
 const REGIONS = ['Île-de-France', 'Auvergne-Rhône-Alpes', 'Occitanie', 'Bretagne', 'Grand Est', 'Normandie'];
