@@ -41,8 +41,10 @@ export interface PipelineOptions {
   workerData: Record<string, unknown>;
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
   reference: () => ReferenceVersion;
-  /** what every transaction carries besides the records (alarms and their state, queued alarms), in this order */
+  /** what every transaction carries besides the records (alarms and their state, KPIs, queued alarms), in this order */
   sides?: readonly TransactionSide[];
+  /** further input topics read in the same group and committed in the same transactions (the KPI partials) */
+  inputs?: readonly SideInput[];
   hooks?: PipelineHooks;
   log: PipelineLog;
 }
@@ -62,6 +64,20 @@ export interface PipelineHooks {
   workerLatency?(report: LatencySnapshot): void;
   /** after each commit, the passes it made visible */
   committed?(passes: WrittenPass[], committedAt: number): void;
+}
+
+/**
+ * A further input topic, read by the same consumer (one group, one assignment, one rewind) and handed over whole
+ * messages at a time; the side that reads it commits its offsets itself (`SideOutput.offsets`).
+ */
+export interface SideInput {
+  readonly topic: string;
+  /** messages read from the topic, in offset order per partition (never one of them before a rewind's re-read) */
+  receive(messages: readonly Message[]): void;
+  /** partitions newly assigned, before any of their messages is read (awaited; a failure ends the pipeline) */
+  assigned?(partitions: number[]): void | Promise<void>;
+  /** partitions about to leave, after their last commit */
+  revoked?(partitions: number[]): void | Promise<void>;
 }
 
 export interface PipelineLog {
@@ -95,15 +111,18 @@ export class Pipeline {
   private readonly left = new Set<number>();
   /** an error outside the loop (restoring an assignment's state) that must end it */
   private fatal: Error | undefined;
+  /** the further input topics by name */
+  private readonly inputs: ReadonlyMap<string, SideInput>;
 
   constructor(options: PipelineOptions) {
     this.o = options;
+    this.inputs = new Map((options.inputs ?? []).map((i) => [i.topic, i]));
     const hooks = options.hooks ?? {};
     this.source = new KafkaSource({
       conn: options.conn,
       groupId: options.groupId,
       clientId: options.clientId,
-      topics: [options.topics.raw],
+      topics: [options.topics.raw, ...(options.inputs ?? []).map((i) => i.topic)],
       consumeTimeoutMs: options.consumeTimeoutMs,
       own: options.consumerOwn,
     });
@@ -315,6 +334,7 @@ export class Pipeline {
     }
     // A recovery began meanwhile: these messages come again from the offsets it rewinds to.
     if (epoch !== this.cycle.epoch) return 0;
+    if (this.inputs.size > 0 && messages.length > 0) messages = this.routeInputs(messages);
     const n = messages.length;
     if (n > 0 && this.oldestPending === undefined) this.oldestPending = messages[0].timestamp ?? Date.now();
     // Adapt the batch size to the flow: a full batch doubles it, a small one shrinks it, so a slow trickle is not
@@ -339,6 +359,34 @@ export class Pipeline {
     }
     this.source.advance(messages);
     return n;
+  }
+
+  /** Hands the messages of the further input topics to their readers; returns the raw topic's. */
+  private routeInputs(messages: Message[]): Message[] {
+    const raw = this.o.topics.raw;
+    let mixed = false;
+    for (let i = 0; i < messages.length; i++) {
+      if (messages[i].topic !== raw) {
+        mixed = true;
+        break;
+      }
+    }
+    if (!mixed) return messages;
+    const rawOnes: Message[] = [];
+    const byTopic = new Map<string, Message[]>();
+    for (const m of messages) {
+      if (m.topic === raw) rawOnes.push(m);
+      else {
+        let list = byTopic.get(m.topic);
+        if (list === undefined) byTopic.set(m.topic, (list = []));
+        list.push(m);
+      }
+    }
+    for (const [topic, list] of byTopic) {
+      this.inputs.get(topic)?.receive(list);
+      this.source.advance(list);
+    }
+    return rawOnes;
   }
 
   /** Writes the decoded head batches into the open transaction, in order; with `wait`, waits for the head first. */
@@ -368,6 +416,10 @@ export class Pipeline {
     }
     try {
       await this.o.hooks?.assigned?.(partitions);
+      for (const input of this.inputs.values()) {
+        const mine = tps.filter((t) => t.topic === input.topic).map((t) => t.partition);
+        if (mine.length > 0) await input.assigned?.(mine);
+      }
     } catch (err) {
       this.o.log.error({ partitions, err: (err as Error).message }, 'cannot take up the assigned partitions; stopping');
       this.fatal ??= err instanceof Error ? err : new LuxError('E_INTERNAL', String(err));
@@ -383,6 +435,10 @@ export class Pipeline {
     await new Promise<void>((resolve) => this.quiesceWaiters.push(resolve));
     this.source.forget(tps);
     await this.o.hooks?.revoked?.(partitions);
+    for (const input of this.inputs.values()) {
+      const mine = tps.filter((t) => t.topic === input.topic).map((t) => t.partition);
+      if (mine.length > 0) await input.revoked?.(mine);
+    }
   }
 }
 
