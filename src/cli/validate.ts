@@ -1,11 +1,13 @@
 // `lux validate --config FILE [--refdata]`: checks a configuration file; prints "ok" or each problem on its own line.
 import { LuxError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import { checkSecurityFiles } from '../kafka/security.js';
 import { parseOptions, required } from './args.js';
 
 const USAGE = `usage: lux validate --config FILE [--refdata]
 
-Checks FILE and the LUX_* environment overrides against the configuration schema.
+Checks FILE and the LUX_* environment overrides against the configuration schema, and that the files and
+environment variables kafka.security names can be read.
 --refdata also loads the reference-data CSV files of refdata.dir.
 Exit status 0 and "ok" on standard output; 1 and one problem per line on standard error.`;
 
@@ -18,6 +20,11 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const file = required('validate', 'config', opts.config);
   try {
     const config = loadConfig(file);
+    const problems = checkSecurityFiles(config);
+    if (problems.length > 0) {
+      process.stderr.write(problems.map((p) => `${file}: ${p.message}\n`).join(''));
+      return 1;
+    }
     if (opts.refdata === true) {
       const { loadRefTables } = await import('../enrich/csv-tables.js');
       loadRefTables(config.refdata.dir);

@@ -4,6 +4,13 @@ import os from 'node:os';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** kafka.security.protocol: librdkafka's security.protocol, lower case. */
+export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+/** kafka.security.sasl.mechanism: librdkafka's sasl.mechanisms, as Kafka spells them. */
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'GSSAPI'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
 /** Every default value of the configuration, in one place (docs/service.md and deploy/lux.yaml repeat them). */
 export const DEFAULTS = {
   kafka: {
@@ -12,6 +19,12 @@ export const DEFAULTS = {
     create_topics: false,
     topic_partitions: 3,
     transaction_timeout_ms: 60_000,
+    security: {
+      protocol: 'plaintext' as SecurityProtocol,
+      verify_hostname: true,
+      /** the Kerberos principal name of the brokers (librdkafka's sasl.kerberos.service.name) */
+      kerberos_service_name: 'kafka',
+    },
   },
   topics: {
     raw: 'lux.raw',

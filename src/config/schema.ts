@@ -1,8 +1,8 @@
 // The daemon's configuration: one zod schema, with every default and limit taken from defaults.ts.
 import { z } from 'zod';
-import { DEFAULTS, LIMITS, LOG_LEVELS } from './defaults.js';
+import { DEFAULTS, LIMITS, LOG_LEVELS, SASL_MECHANISMS, SECURITY_PROTOCOLS } from './defaults.js';
 
-export { DEFAULTS, LIMITS, LOG_LEVELS, type LogLevel } from './defaults.js';
+export { DEFAULTS, LIMITS, LOG_LEVELS, SASL_MECHANISMS, SECURITY_PROTOCOLS, type LogLevel, type SaslMechanism, type SecurityProtocol } from './defaults.js';
 
 // Builders whose messages read "expected …"; the loader appends ", got <value>" and prefixes the key path.
 const int = (what: string, min: number, max: number) =>
@@ -78,6 +78,139 @@ const webhook = section({
   max_retries: nonNegativeInt(1_000).default(DEFAULTS.alarms.webhook.max_retries),
 });
 
+/** A secret's two possible sources: a file (systemd LoadCredential=, a mounted secret) or an environment variable. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envVar = () =>
+  z.string({ error: 'expected an environment variable name' }).regex(ENV_NAME, { error: 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)' });
+const filePath = () => text();
+
+const tls = section({
+  /** PEM CA certificate(s) the brokers' certificates are checked against; absent: the system's CA store. */
+  ca_file: filePath().optional(),
+  /** PEM client certificate and its key, for brokers that ask for one (ssl.client.auth=required). */
+  cert_file: filePath().optional(),
+  key_file: filePath().optional(),
+  key_password_file: filePath().optional(),
+  key_password_env: envVar().optional(),
+  /** Check that the broker's certificate names the host connected to; turn off only for certificates without SANs. */
+  verify_hostname: bool().default(DEFAULTS.kafka.security.verify_hostname),
+});
+
+/** librdkafka's built-in OIDC client (sasl.oauthbearer.method=oidc): client-credentials tokens from a token endpoint. */
+const oauthbearer = section({
+  token_endpoint_url: z
+    .string({ error: 'expected an http(s) URL' })
+    .regex(/^https?:\/\/[^\s/]+/, { error: 'expected an http(s) URL' }),
+  client_id: text(),
+  client_secret_file: filePath().optional(),
+  client_secret_env: envVar().optional(),
+  /** space-separated scopes asked for in the token request */
+  scope: text().optional(),
+  /** SASL extensions sent with the token (some brokers, e.g. Confluent Cloud, need logicalCluster and identityPoolId) */
+  extensions: z
+    .record(
+      z.string().regex(/^[A-Za-z]+$/, { error: 'expected an extension name of letters only' }),
+      z.string({ error: 'expected a string' }),
+      { error: 'expected a map of extension names to values' },
+    )
+    .optional(),
+});
+
+const kerberos = section({
+  service_name: text().default(DEFAULTS.kafka.security.kerberos_service_name),
+  /** this client's principal, e.g. lux/host1.example.com@EXAMPLE.COM */
+  principal: text(),
+  /** the keytab librdkafka's kinit reads the principal's key from */
+  keytab: filePath(),
+});
+
+const sasl = section({
+  mechanism: z.enum(SASL_MECHANISMS, { error: `expected one of ${SASL_MECHANISMS.join(', ')}` }),
+  username: text().optional(),
+  password_file: filePath().optional(),
+  password_env: envVar().optional(),
+  oauthbearer: oauthbearer.optional(),
+  kerberos: kerberos.optional(),
+});
+
+/** librdkafka properties that kafka.security sets; kafka.extra may not set them too (one place for security). */
+export const SECURITY_PROPERTY_PREFIXES = ['security.protocol', 'ssl.', 'ssl_', 'sasl.', 'enable.ssl.'] as const;
+
+const security = section({
+  protocol: z
+    .enum(SECURITY_PROTOCOLS, { error: `expected one of ${SECURITY_PROTOCOLS.join(', ')}` })
+    .default(DEFAULTS.kafka.security.protocol),
+  tls: tls.optional(),
+  sasl: sasl.optional(),
+})
+  .superRefine((s, ctx) => {
+    const issue = (path: (string | number)[], input: unknown, message: string): void => {
+      ctx.addIssue({ code: 'custom', path, input, message });
+    };
+    const usesSasl = s.protocol === 'sasl_plaintext' || s.protocol === 'sasl_ssl';
+    const usesTls = s.protocol === 'ssl' || s.protocol === 'sasl_ssl';
+    if (usesSasl && s.sasl === undefined) issue(['sasl'], undefined, `expected a sasl section with protocol ${s.protocol}`);
+    if (!usesSasl && s.sasl !== undefined) issue(['sasl'], s.sasl, `expected no sasl section with protocol ${s.protocol} (use sasl_plaintext or sasl_ssl)`);
+    if (!usesTls && s.tls !== undefined) issue(['tls'], s.tls, `expected no tls section with protocol ${s.protocol} (use ssl or sasl_ssl)`);
+    const t = s.tls;
+    if (t !== undefined) {
+      if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
+        const [has, lacks] = t.cert_file === undefined ? ['key_file', 'cert_file'] : ['cert_file', 'key_file'];
+        issue(['tls', lacks], undefined, `expected a ${lacks} with ${has} (a client certificate needs both)`);
+      }
+      if (t.key_password_file !== undefined && t.key_password_env !== undefined) {
+        issue(['tls', 'key_password_env'], t.key_password_env, 'expected key_password_file or key_password_env, not both');
+      }
+      if (t.key_file === undefined && (t.key_password_file ?? t.key_password_env) !== undefined) {
+        const key = t.key_password_file !== undefined ? 'key_password_file' : 'key_password_env';
+        issue(['tls', key], t.key_password_file ?? t.key_password_env, 'expected a key_file for the key password to open');
+      }
+    }
+    const a = s.sasl;
+    if (a === undefined) return;
+    const unused = (key: 'username' | 'password_file' | 'password_env' | 'oauthbearer' | 'kerberos'): void => {
+      if (a[key] !== undefined) issue(['sasl', key], a[key], `expected nothing here: ${a.mechanism} does not use it`);
+    };
+    switch (a.mechanism) {
+      case 'PLAIN':
+      case 'SCRAM-SHA-256':
+      case 'SCRAM-SHA-512':
+        if (a.username === undefined) issue(['sasl', 'username'], undefined, `expected a username for ${a.mechanism}`);
+        if (a.password_file === undefined && a.password_env === undefined) {
+          issue(['sasl', 'password_file'], undefined, `expected password_file or password_env for ${a.mechanism}`);
+        }
+        if (a.password_file !== undefined && a.password_env !== undefined) {
+          issue(['sasl', 'password_env'], a.password_env, 'expected password_file or password_env, not both');
+        }
+        unused('oauthbearer');
+        unused('kerberos');
+        break;
+      case 'OAUTHBEARER':
+        if (a.oauthbearer === undefined) issue(['sasl', 'oauthbearer'], undefined, 'expected an oauthbearer section (token_endpoint_url, client_id, client_secret_file or client_secret_env)');
+        else {
+          const o = a.oauthbearer;
+          if (o.client_secret_file === undefined && o.client_secret_env === undefined) {
+            issue(['sasl', 'oauthbearer', 'client_secret_file'], undefined, 'expected client_secret_file or client_secret_env');
+          }
+          if (o.client_secret_file !== undefined && o.client_secret_env !== undefined) {
+            issue(['sasl', 'oauthbearer', 'client_secret_env'], o.client_secret_env, 'expected client_secret_file or client_secret_env, not both');
+          }
+        }
+        unused('username');
+        unused('password_file');
+        unused('password_env');
+        unused('kerberos');
+        break;
+      case 'GSSAPI':
+        if (a.kerberos === undefined) issue(['sasl', 'kerberos'], undefined, 'expected a kerberos section (principal, keytab)');
+        unused('username');
+        unused('password_file');
+        unused('password_env');
+        unused('oauthbearer');
+        break;
+    }
+  });
+
 export const configSchema = z.strictObject({
   kafka: section({
     brokers: brokers(),
@@ -96,7 +229,9 @@ export const configSchema = z.strictObject({
       1_000,
       LIMITS.transaction_timeout_ms,
     ).default(DEFAULTS.kafka.transaction_timeout_ms),
-    /** librdkafka properties passed through unchanged to every client (e.g. security.protocol); they win over LUX's own settings. */
+    /** TLS and SASL for every client (consumer, producer, admin, reference-data reader); secrets come from files or the environment. */
+    security: security.prefault({}),
+    /** librdkafka properties passed through unchanged to every client (tuning); they win over LUX's own settings; security.*, ssl.* and sasl.* belong in kafka.security once it is used. */
     extra: z
       .record(
         z.string(),
@@ -104,6 +239,20 @@ export const configSchema = z.strictObject({
         { error: 'expected a map of librdkafka properties' },
       )
       .default({}),
+  }).superRefine((k, ctx) => {
+    // Two places for one setting would leave the reader guessing which wins; with kafka.security at its default
+    // (plaintext) kafka.extra may still carry them, as configurations written before kafka.security did.
+    if (k.security.protocol === 'plaintext') return;
+    for (const property of Object.keys(k.extra)) {
+      if (SECURITY_PROPERTY_PREFIXES.some((p) => property === p || property.startsWith(p))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extra', property],
+          input: k.extra[property],
+          message: `expected no security property here: kafka.security (protocol ${k.security.protocol}) sets them`,
+        });
+      }
+    }
   }),
   topics: section({
       raw: topic().default(DEFAULTS.topics.raw),
@@ -187,5 +336,7 @@ export const configSchema = z.strictObject({
 
 /** The validated configuration, every default filled in. */
 export type LuxConfig = z.output<typeof configSchema>;
+/** kafka.security after validation. */
+export type SecurityConfig = LuxConfig['kafka']['security'];
 /** One alarm rule after validation (clear_below filled in). */
 export type AlarmRuleConfig = LuxConfig['alarms']['rules'][number];
