@@ -15,6 +15,7 @@ export const NON_CONFIG_ENV: readonly string[] = [
   'LUX_KAFKA_HOME',
   'LUX_KAFKA_PORT',
   'LUX_KAFKA_CONTROLLER_PORT',
+  'LUX_KAFKA_VERSION',
 ];
 
 /** Prefix of the variables that set one librdkafka property: LUX_KAFKA_EXTRA_SECURITY_PROTOCOL → kafka.extra["security.protocol"]. */

@@ -1,6 +1,6 @@
-// The local development broker: `lux kafka start | stop | status` runs one Apache Kafka 4.x KRaft node (broker+controller) on 127.0.0.1 under STATE_DIR.
+// The local development broker: `lux kafka start | stop | status` runs one Apache Kafka KRaft node (broker+controller, 4.x by default, 3.x on request) on 127.0.0.1 under STATE_DIR, optionally with a SASL_SSL listener.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -8,6 +8,41 @@ import { createRequire } from 'node:module';
 import type * as RdKafka from 'node-rdkafka';
 import { LuxError } from '../errors.js';
 import { ROOT, STATE_DIR } from '../paths.js';
+import { assembleLibs, defaultKafkaVersion, kafkaVersion, majorOf, requireTool } from './assembly.js';
+import { tlsMaterial } from './tls-material.js';
+
+/** A user of the SASL_SSL listener: the same name and password for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+export interface BrokerUser {
+  username: string;
+  password: string;
+}
+
+/** A SASL_SSL listener beside the PLAINTEXT one (which the readiness probe and the test helpers keep using). */
+export interface SaslSslOptions {
+  /** its port on 127.0.0.1 (default: the PLAINTEXT port + 2) */
+  port?: number;
+  /** users made at start (default: one user `lux` with a generated password, the same across restarts) */
+  users?: BrokerUser[];
+}
+
+/** What a client needs to reach the SASL_SSL listener. */
+export interface SaslSslListener {
+  bootstrap: string;
+  /** the CA certificate that signed the broker's (librdkafka's ssl.ca.location) */
+  caFile: string;
+  /** mechanisms the listener accepts */
+  mechanisms: readonly string[];
+  users: readonly BrokerUser[];
+}
+
+/** A started (or found) local broker. */
+export interface LocalBroker {
+  /** host:port of the PLAINTEXT listener */
+  bootstrap: string;
+  /** the Kafka version it runs */
+  version: string;
+  saslSsl: SaslSslListener | undefined;
+}
 
 /** Everything `startBroker` can be told; unset fields take BROKER_DEFAULTS or the LUX_KAFKA_* environment. */
 export interface BrokerOptions {
@@ -19,8 +54,12 @@ export interface BrokerOptions {
   readyTimeoutMs?: number;
   /** Maximum Java heap in MiB. */
   heapMb?: number;
-  /** An unpacked Kafka distribution whose libs/ is used instead of Maven (env LUX_KAFKA_HOME). */
+  /** An unpacked Kafka distribution whose libs/ is used instead of Maven (env LUX_KAFKA_HOME), when it holds the version. */
   kafkaHome?: string;
+  /** The Apache Kafka version (env LUX_KAFKA_VERSION; default kafka/pom.xml's): 3.x and 4.x both run in KRaft mode. */
+  version?: string;
+  /** Adds a SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with a CA and certificate made at start. */
+  saslSsl?: SaslSslOptions;
   /** Where progress lines go (default: stderr). */
   progress?: (line: string) => void;
 }
@@ -48,17 +87,20 @@ export const BROKER_DEFAULTS = {
   probeTopic: '__lux_probe',
   partitions: 4,
   logTailLines: 40,
+  /** the SASL_SSL listener's port is the PLAINTEXT port plus this (the controller's is plus 1) */
+  saslSslPortOffset: 2,
+  saslMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+  saslUser: 'lux',
 } as const;
 
 const KAFKA_DIR = path.join(STATE_DIR, 'kafka');
-const POM = path.join(ROOT, 'kafka', 'pom.xml');
 const LOG4J_CONFIG = path.join(ROOT, 'kafka', 'log4j2.properties');
-const INSTALL_HINT = 'apt-get install openjdk-17-jre-headless maven';
 
 /** Files of one broker instance; each port gets its own, so two ports never share a KRaft log. */
 interface Instance {
   port: number;
   controllerPort: number;
+  version: string;
   bootstrap: string;
   dir: string;
   dataDir: string;
@@ -81,10 +123,13 @@ function envPort(name: string): number | undefined {
 function instanceFor(opts: BrokerOptions = {}): Instance {
   const port = opts.port ?? envPort('LUX_KAFKA_PORT') ?? BROKER_DEFAULTS.port;
   const controllerPort = opts.controllerPort ?? envPort('LUX_KAFKA_CONTROLLER_PORT') ?? port + 1;
-  const dir = path.join(KAFKA_DIR, `broker-${port}`);
+  const version = kafkaVersion(opts.version);
+  // Another version gets its own data: a KRaft log written by 4.x cannot be read by 3.x.
+  const dir = path.join(KAFKA_DIR, version === defaultKafkaVersion() ? `broker-${port}` : `broker-${port}-kafka-${version}`);
   return {
     port,
     controllerPort,
+    version,
     bootstrap: `${BROKER_DEFAULTS.host}:${port}`,
     dir,
     dataDir: path.join(dir, 'data'),
@@ -95,18 +140,66 @@ function instanceFor(opts: BrokerOptions = {}): Instance {
   };
 }
 
-function serverProperties(inst: Instance): string {
+/** The SASL_SSL listener's settings, resolved: port, users (generated password kept in the instance dir), TLS files. */
+interface SaslSslSetup {
+  port: number;
+  users: BrokerUser[];
+  caFile: string;
+  keystoreFile: string;
+}
+
+function saslSslSetup(inst: Instance, o: SaslSslOptions): SaslSslSetup {
+  const port = o.port ?? inst.port + BROKER_DEFAULTS.saslSslPortOffset;
+  let users = o.users;
+  if (users === undefined) {
+    // A generated password survives restarts (the SCRAM credentials were written into the KRaft log at format time).
+    const file = path.join(inst.dir, 'sasl-user-password');
+    let password = readText(file)?.trim();
+    if (password === undefined || password === '') {
+      password = randomBytes(12).toString('hex');
+      fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    }
+    users = [{ username: BROKER_DEFAULTS.saslUser, password }];
+  }
+  for (const u of users) {
+    // Both end up inside JAAS and SCRAM option strings, where quotes, commas and brackets would break them.
+    if (!/^[A-Za-z0-9._-]+$/.test(u.username) || !/^[A-Za-z0-9._~!@#%^&*+=-]+$/.test(u.password)) {
+      throw new LuxError('E_BROKER_SETUP', `saslSsl user '${u.username}': names of [A-Za-z0-9._-] and passwords without quotes, commas, brackets or spaces only`);
+    }
+  }
+  const tls = tlsMaterial(path.join(inst.dir, 'tls'));
+  return { port, users, caFile: tls.caFile, keystoreFile: tls.keystoreFile };
+}
+
+/** The KRaft quorum settings: 3.9+ bootstraps a dynamic quorum (format --standalone); older 3.x names its voters. */
+function dynamicQuorum(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major! > 3 || (major === 3 && minor! >= 9);
+}
+
+function serverProperties(inst: Instance, sasl: SaslSslSetup | undefined): string {
   const h = BROKER_DEFAULTS.host;
-  return [
+  const listeners = [`PLAINTEXT://${h}:${inst.port}`, `CONTROLLER://${h}:${inst.controllerPort}`];
+  const advertised = [`PLAINTEXT://${h}:${inst.port}`];
+  // 4.x advertises the controller listener too (KIP-853); 3.x refuses a controller listener in advertised.listeners.
+  if (majorOf(inst.version) >= 4) advertised.push(`CONTROLLER://${h}:${inst.controllerPort}`);
+  const protocols = ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT'];
+  if (sasl !== undefined) {
+    listeners.push(`SASL_SSL://${h}:${sasl.port}`);
+    advertised.push(`SASL_SSL://${h}:${sasl.port}`);
+    protocols.push('SASL_SSL:SASL_SSL');
+  }
+  const lines = [
     '# Written by `lux kafka start` on every start; edit src/kafka-local/broker.ts instead.',
+    `# Apache Kafka ${inst.version}`,
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.bootstrap.servers=${h}:${inst.controllerPort}`,
-    `listeners=PLAINTEXT://${h}:${inst.port},CONTROLLER://${h}:${inst.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${h}:${inst.port},CONTROLLER://${h}:${inst.controllerPort}`,
+    dynamicQuorum(inst.version) ? `controller.quorum.bootstrap.servers=${h}:${inst.controllerPort}` : `controller.quorum.voters=1@${h}:${inst.controllerPort}`,
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=${protocols.join(',')}`,
     `log.dirs=${inst.dataDir}`,
     // Topics are created on purpose (with their partition count), never by a typo in a producer.
     'auto.create.topics.enable=false',
@@ -117,16 +210,29 @@ function serverProperties(inst: Instance): string {
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
     'transaction.state.log.num.partitions=4',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    ...(majorOf(inst.version) >= 4 ? ['share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1'] : []),
     'group.initial.rebalance.delay.ms=0',
     // A development machine has few cores: fewer threads, less contention with the tests.
     'num.network.threads=2',
     'num.io.threads=2',
     'background.threads=4',
     'num.recovery.threads.per.data.dir=1',
-    '',
-  ].join('\n');
+  ];
+  if (sasl !== undefined) {
+    const l = 'listener.name.sasl_ssl';
+    const plainUsers = sasl.users.map((u) => `user_${u.username}="${u.password}"`).join(' ');
+    lines.push(
+      `sasl.enabled.mechanisms=${BROKER_DEFAULTS.saslMechanisms.join(',')}`,
+      `${l}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+      // SCRAM users live in the KRaft metadata (written at format time), so the login module takes no users here.
+      `${l}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+      `${l}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+      `${l}.ssl.keystore.type=PEM`,
+      `${l}.ssl.keystore.location=${sasl.keystoreFile}`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
 }
 
 function say(opts: BrokerOptions, line: string): void {
@@ -135,59 +241,6 @@ function say(opts: BrokerOptions, line: string): void {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Fails with one line naming the Debian package when a tool is not installed. */
-function requireTool(cmd: string, versionArg: string, what: string): void {
-  const r = spawnSync(cmd, [versionArg], { stdio: 'ignore' });
-  if (r.error !== undefined) {
-    throw new LuxError('E_BROKER_SETUP', `${cmd} not found: the local broker needs ${what}; install it with \`${INSTALL_HINT}\``);
-  }
-}
-
-function hasKafkaJar(dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).some((f) => /^kafka_2\.\d+-.*\.jar$/.test(f));
-  } catch {
-    return false;
-  }
-}
-
-/** The directory of jars the broker runs from: LUX_KAFKA_HOME/libs, or .lux/kafka/libs assembled by Maven from kafka/pom.xml. */
-function assembleLibs(opts: BrokerOptions): string {
-  const home = opts.kafkaHome ?? process.env.LUX_KAFKA_HOME;
-  if (home !== undefined && home !== '') {
-    const libs = path.join(home, 'libs');
-    if (!hasKafkaJar(libs)) {
-      throw new LuxError('E_BROKER_SETUP', `LUX_KAFKA_HOME=${home}: no kafka_2.*.jar in ${libs}; point it at an unpacked Apache Kafka 4.x distribution`);
-    }
-    return libs;
-  }
-  const libs = path.join(KAFKA_DIR, 'libs');
-  const stamp = path.join(libs, '.pom-sha256');
-  const pomHash = createHash('sha256').update(fs.readFileSync(POM)).digest('hex');
-  if (hasKafkaJar(libs) && readText(stamp)?.trim() === pomHash) return libs;
-
-  requireTool('mvn', '-v', 'Maven to assemble Apache Kafka');
-  say(opts, `assembling Apache Kafka from Maven Central into ${libs} ...`);
-  const t0 = Date.now();
-  // Assemble beside the target and rename, so an interrupted download is never mistaken for a classpath.
-  const partial = `${libs}.partial`;
-  fs.rmSync(partial, { recursive: true, force: true });
-  const r = spawnSync(
-    'mvn',
-    ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${partial}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  if (r.status !== 0 || !hasKafkaJar(partial)) {
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-BROKER_DEFAULTS.logTailLines).join('\n');
-    throw new LuxError('E_BROKER_SETUP', `mvn -f ${POM} dependency:copy-dependencies failed (exit ${r.status}):\n${out}`);
-  }
-  fs.writeFileSync(path.join(partial, '.pom-sha256'), `${pomHash}\n`);
-  fs.rmSync(libs, { recursive: true, force: true });
-  fs.renameSync(partial, libs);
-  say(opts, `assembled ${fs.readdirSync(libs).filter((f) => f.endsWith('.jar')).length} jars in ${seconds(Date.now() - t0)}`);
-  return libs;
 }
 
 function readText(file: string): string | undefined {
@@ -213,24 +266,37 @@ function javaArgs(libs: string, inst: Instance, heapMb: number): string[] {
   ];
 }
 
-/** Formats the KRaft storage once; a data directory holding meta.properties is left as it is. */
-function formatStorage(libs: string, inst: Instance, opts: BrokerOptions): void {
-  if (fs.existsSync(path.join(inst.dataDir, 'meta.properties'))) return;
+/**
+ * Formats the KRaft storage once; a data directory holding meta.properties is left as it is, unless the SCRAM users
+ * it was formatted with are not the ones asked for now (KRaft takes SCRAM credentials at format time: --add-scram).
+ */
+function formatStorage(libs: string, inst: Instance, opts: BrokerOptions, sasl: SaslSslSetup | undefined): void {
+  const usersStamp = path.join(inst.dir, 'scram-users');
+  const users = sasl === undefined ? '' : sasl.users.map((u) => `${u.username}:${u.password}`).sort().join('\n');
+  if (fs.existsSync(path.join(inst.dataDir, 'meta.properties'))) {
+    if (sasl === undefined || readText(usersStamp) === users) return;
+    say(opts, `SCRAM users changed: formatting ${inst.dataDir} again (its topics are dropped)`);
+    fs.rmSync(inst.dataDir, { recursive: true, force: true });
+    fs.mkdirSync(inst.dataDir, { recursive: true });
+  }
   const base = javaArgs(libs, inst, 256);
   const id = spawnSync('java', [...base, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
   const clusterId = id.stdout?.trim().split('\n').pop() ?? '';
   if (id.status !== 0 || clusterId === '') {
     throw new LuxError('E_BROKER_SETUP', `kafka.tools.StorageTool random-uuid failed (exit ${id.status}): ${id.stderr?.trim()}`);
   }
-  const fmt = spawnSync(
-    'java',
-    [...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', inst.config, '--standalone'],
-    { encoding: 'utf8' },
+  const scram = (sasl?.users ?? []).flatMap((u) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
   );
+  const quorum = dynamicQuorum(inst.version) ? ['--standalone'] : [];
+  const fmt = spawnSync('java', [...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', inst.config, ...quorum, ...scram], {
+    encoding: 'utf8',
+  });
   if (fmt.status !== 0) {
     throw new LuxError('E_BROKER_SETUP', `kafka.tools.StorageTool format -c ${inst.config} failed (exit ${fmt.status}): ${`${fmt.stdout}${fmt.stderr}`.trim()}`);
   }
-  say(opts, `formatted KRaft storage in ${inst.dataDir} (cluster ${clusterId})`);
+  fs.writeFileSync(usersStamp, users, { mode: 0o600 });
+  say(opts, `formatted KRaft storage in ${inst.dataDir} (cluster ${clusterId}, Kafka ${inst.version})`);
 }
 
 /** The pid from the pid file when that process is alive and is this instance's broker; a stale pid file is removed. */
@@ -355,35 +421,54 @@ function logTail(inst: Instance): string {
  * transaction can be committed. Idempotent: a ready broker (ours or another on the port) is reported, not started twice.
  */
 export async function startBroker(opts: BrokerOptions = {}): Promise<string> {
+  return (await startLocalBroker(opts)).bootstrap;
+}
+
+/** Like startBroker, and tells the version and (with `saslSsl`) how to reach the SASL_SSL listener: address, CA, users. */
+export async function startLocalBroker(opts: BrokerOptions = {}): Promise<LocalBroker> {
   const inst = instanceFor(opts);
   const readyTimeoutMs = opts.readyTimeoutMs ?? BROKER_DEFAULTS.readyTimeoutMs;
   const probeMs = Math.min(BROKER_DEFAULTS.probeTimeoutMs, readyTimeoutMs);
+  if (opts.saslSsl !== undefined) fs.mkdirSync(inst.dir, { recursive: true });
+  const sasl = opts.saslSsl === undefined ? undefined : saslSslSetup(inst, opts.saslSsl);
+  const result = (): LocalBroker => ({
+    bootstrap: inst.bootstrap,
+    version: inst.version,
+    saslSsl:
+      sasl === undefined
+        ? undefined
+        : { bootstrap: `${BROKER_DEFAULTS.host}:${sasl.port}`, caFile: sasl.caFile, mechanisms: BROKER_DEFAULTS.saslMechanisms, users: sasl.users },
+  });
 
   const running = livePid(inst);
   if (running !== undefined) {
+    if (sasl !== undefined && !readText(inst.config)?.includes(`SASL_SSL://${BROKER_DEFAULTS.host}:${sasl.port}`)) {
+      throw new LuxError('E_BROKER_SETUP', `the broker on ${inst.bootstrap} (pid ${running}) runs without a SASL_SSL listener on port ${sasl.port}; stop it first`);
+    }
     if (await isReady(inst.bootstrap, inst.port, probeMs)) {
       say(opts, `broker already running (pid ${running}) on ${inst.bootstrap}`);
-      return inst.bootstrap;
+      return result();
     }
     // Ours but not (yet) ready: perhaps still starting; wait for it rather than start a second one.
     say(opts, `broker pid ${running} is running but not ready; waiting for it`);
     await waitReady(inst, running, readyTimeoutMs, probeMs, Date.now(), opts);
-    return inst.bootstrap;
+    return result();
   }
   if (await portOpen(inst.port)) {
-    if (await isReady(inst.bootstrap, inst.port, probeMs)) {
+    if (sasl === undefined && (await isReady(inst.bootstrap, inst.port, probeMs))) {
       say(opts, `a broker not started by lux is ready on ${inst.bootstrap}; using it`);
-      return inst.bootstrap;
+      return result();
     }
-    throw new LuxError('E_BROKER_SETUP', `port ${inst.port} on ${BROKER_DEFAULTS.host} is in use by something that is not a ready Kafka broker; set LUX_KAFKA_PORT to another port`);
+    throw new LuxError('E_BROKER_SETUP', `port ${inst.port} on ${BROKER_DEFAULTS.host} is in use by something that is not a ready Kafka broker started by lux; set LUX_KAFKA_PORT to another port`);
   }
 
   requireTool('java', '-version', 'a Java 17+ runtime');
-  const libs = assembleLibs(opts);
+  const { libs, version } = assembleLibs({ version: opts.version, kafkaHome: opts.kafkaHome, progress: (l) => say(opts, l) });
+  inst.version = version;
   fs.mkdirSync(inst.dataDir, { recursive: true });
   fs.mkdirSync(inst.logsDir, { recursive: true });
-  fs.writeFileSync(inst.config, serverProperties(inst));
-  formatStorage(libs, inst, opts);
+  fs.writeFileSync(inst.config, serverProperties(inst, sasl));
+  formatStorage(libs, inst, opts, sasl);
 
   const t0 = Date.now();
   const out = fs.openSync(inst.stdoutLog, 'a');
@@ -399,9 +484,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<string> {
   }
   child.unref();
   fs.writeFileSync(inst.pidFile, `${pid}\n`);
-  say(opts, `started broker pid ${pid}; waiting up to ${seconds(readyTimeoutMs)} for it to accept a transaction`);
+  say(opts, `started Kafka ${inst.version} broker pid ${pid}; waiting up to ${seconds(readyTimeoutMs)} for it to accept a transaction`);
   await waitReady(inst, pid, readyTimeoutMs, probeMs, t0, opts);
-  return inst.bootstrap;
+  return result();
 }
 
 async function waitReady(inst: Instance, pid: number, readyTimeoutMs: number, probeMs: number, t0: number, opts: BrokerOptions): Promise<void> {
@@ -464,7 +549,7 @@ export async function brokerStatus(opts: BrokerOptions = {}): Promise<BrokerStat
   return { bootstrap: inst.bootstrap, pid, ready, external: pid === undefined && open };
 }
 
-const USAGE = 'usage: lux kafka start | stop | status   (env: LUX_KAFKA_PORT, LUX_KAFKA_CONTROLLER_PORT, LUX_KAFKA_HOME)';
+const USAGE = 'usage: lux kafka start | stop | status   (env: LUX_KAFKA_PORT, LUX_KAFKA_CONTROLLER_PORT, LUX_KAFKA_HOME, LUX_KAFKA_VERSION)';
 
 /** `lux kafka <start|stop|status>`; resolves to the exit code. The bootstrap address is the last line on stdout. */
 export async function kafkaCommand(argv: string[]): Promise<number> {
