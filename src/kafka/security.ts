@@ -260,3 +260,13 @@ export function describeSecurity(security: SecurityConfig): string {
   }
   return parts.join(', ');
 }
+
+/**
+ * librdkafka's log line for a failed TLS handshake or SASL authentication, when `line` is one. A client whose
+ * credentials are refused only reports `Local: Broker transport failure` (-195) to connect()'s callback and emits no
+ * error event; the reason is in its log (severity 3, facility FAIL): the Kafka client room passes those lines here.
+ */
+export function securityFailure(line: string): string | undefined {
+  const m = /(SASL authentication error: .*|SSL handshake failed: .*|Failed to initialize SASL authentication: .*|SSL certificate verification failed.*)$/.exec(line);
+  return m === null ? undefined : m[1]!.replace(/ \(after \d+ms in state [A-Z_]+(?:, \d+ identical error\(s\) suppressed)?\)$/, '');
+}
