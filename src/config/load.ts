@@ -16,6 +16,8 @@ export const NON_CONFIG_ENV: readonly string[] = [
   'LUX_KAFKA_PORT',
   'LUX_KAFKA_CONTROLLER_PORT',
   'LUX_KAFKA_VERSION',
+  // src/kafka/features.ts: off turns the librdkafka features check at start into a warning
+  'LUX_KAFKA_FEATURES_CHECK',
 ];
 
 /** Prefix of the variables that set one librdkafka property: LUX_KAFKA_EXTRA_SECURITY_PROTOCOL → kafka.extra["security.protocol"]. */

@@ -44,7 +44,7 @@ describe('librdkafka features', () => {
   it('names the Debian packages and the rebuild command when the daemon starts on a build lacking them', () => {
     let err: unknown;
     try {
-      checkKafkaFeatures(gssapi, WITHOUT_ZSTD, () => true);
+      checkKafkaFeatures(gssapi, WITHOUT_ZSTD, () => true, {});
     } catch (e) {
       err = e;
     }
@@ -59,6 +59,12 @@ describe('librdkafka features', () => {
     expect(() => checkKafkaFeatures(plaintext, COMPLETE)).not.toThrow();
     expect(() => checkKafkaFeatures(gssapi, COMPLETE, () => true)).not.toThrow();
     expect(() => checkKafkaFeatures(gssapi, COMPLETE, () => false)).toThrow(/apt-get install libsasl2-modules-gssapi-mit/);
+  });
+
+  it('LUX_KAFKA_FEATURES_CHECK=off returns what is missing instead of failing', () => {
+    const missing = checkKafkaFeatures(plaintext, WITHOUT_ZSTD, () => true, { LUX_KAFKA_FEATURES_CHECK: 'off' });
+    expect(missing.map((m) => m.feature)).toEqual(['zstd']);
+    expect(checkKafkaFeatures(plaintext, COMPLETE, () => true, {})).toEqual([]);
   });
 
   it('the node-rdkafka this suite runs on has every feature LUX uses (.ci/run installs the packages before npm ci)', () => {
