@@ -10,7 +10,7 @@
 // partition is stuck at it: its position (the next offset to read) stays at the batch's first offset while the high
 // watermark is above it; the other partitions go on being read (node-rdkafka drops the error when the same call also
 // returned messages). That is how `locateStuckPartitions` finds it; the codec is the one the build lacks.
-import { LuxError } from '../errors.js';
+import { KafkaError } from './errors.js';
 import { CODEC_FEATURES, FEATURE_PACKAGES, REBUILD_COMMAND } from './features.js';
 
 /** librdkafka's codes for the two errors (node-rdkafka's CODES.ERRORS.ERR__NOT_IMPLEMENTED, ERR__BAD_COMPRESSION). */
@@ -25,11 +25,21 @@ export const UNDECOMPRESSABLE_METRIC = 'lux_consume_undecompressable_batches_tot
 /** Why a batch cannot be read: the build lacks its codec, or its compressed bytes are bad. */
 export type UndecompressableReason = 'codec_missing' | 'corrupt_batch';
 
-/** The consume error as node-rdkafka gives it (a LibrdKafkaError or anything with a code and a message). */
+/** The consume error: a KafkaError (its rdkafkaCode), or node-rdkafka's LibrdKafkaError as it comes (its numeric code). */
 export interface ConsumeErrorLike {
-  code?: number;
+  code?: number | string;
   errno?: number;
+  rdkafkaCode?: number;
   message?: string;
+  /** KafkaError: librdkafka's error as reported (its message is librdkafka's own, without the call's name) */
+  cause?: unknown;
+}
+
+/** librdkafka's error code of a consume error, whichever shape it came in. */
+function rdkafkaCodeOf(err: ConsumeErrorLike): number | undefined {
+  if (typeof err.rdkafkaCode === 'number') return err.rdkafkaCode;
+  if (typeof err.code === 'number') return err.code;
+  return typeof err.errno === 'number' ? err.errno : undefined;
 }
 
 /** One assigned partition as the consumer sees it: the next offset it will read and the high watermark it knows. */
@@ -52,10 +62,13 @@ export interface StuckPartition {
   unread: number;
 }
 
-/** A batch the consumer cannot decompress: located, with its codec (as far as known) and what to do. */
-export class UndecompressableBatchError extends LuxError {
+/**
+ * A batch the consumer cannot decompress: located, with its codec (as far as known) and what to do. A KafkaError of
+ * the consumer, neither retriable nor fatal: retrying changes nothing, and the other partitions can still be read.
+ */
+export class UndecompressableBatchError extends KafkaError {
   readonly reason: UndecompressableReason;
-  readonly topic: string;
+  override readonly topic: string;
   /** the partitions holding unread records when the error came; one when known exactly */
   readonly partitions: readonly StuckPartition[];
   /** the codec(s) the build lacks (codec_missing), empty when not known */
@@ -73,7 +86,8 @@ export class UndecompressableBatchError extends LuxError {
     librdkafkaMessage: string;
     remedy: string;
   }) {
-    super('E_KAFKA', describe(fields));
+    const only = fields.partitions.length === 1 ? fields.partitions[0] : undefined;
+    super(describe(fields), { role: 'consumer', topic: fields.topic, partition: only?.partition, offset: only?.offset });
     this.name = 'UndecompressableBatchError';
     this.reason = fields.reason;
     this.topic = fields.topic;
@@ -214,8 +228,9 @@ function remedyFor(reason: UndecompressableReason, codecs: readonly string[], to
  * report once, set /ready false and count (UNDECOMPRESSABLE_METRIC). Everything else is `other`, for the usual retry.
  */
 export function classifyConsumeError(err: ConsumeErrorLike, ctx: ConsumeErrorContext): ConsumeErrorClass {
-  const code = err.code ?? err.errno;
-  const message = err.message ?? 'unknown error';
+  const code = rdkafkaCodeOf(err);
+  const cause = err.cause as { message?: unknown } | undefined;
+  const message = (typeof cause?.message === 'string' ? cause.message : undefined) ?? err.message ?? 'unknown error';
   let reason: UndecompressableReason;
   let codecs: string[];
   if (code === LIBRDKAFKA_CODES.notImplemented) {

@@ -1,7 +1,7 @@
 // Whether this process's librdkafka (node-rdkafka's build) can do what the configuration needs, and what to install and rebuild when not.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { LuxError } from '../errors.js';
+import { KAFKA_FEATURES } from './client.js';
 import type { SaslMechanism, SecurityConfig, SecurityProtocol } from '../config/schema.js';
 
 /** A librdkafka build feature, as `builtin.features` (node-rdkafka's `features`) lists it. */
@@ -130,10 +130,9 @@ export function describeMissing(missing: readonly MissingFeature[], have: string
   ].join('\n');
 }
 
-/** node-rdkafka's `features`, loaded only when asked (it cannot load in worker threads). */
+/** node-rdkafka's `features`: what this process's librdkafka was built with. */
 export function loadedFeatures(): readonly string[] {
-  const kafka = createRequire(import.meta.url)('node-rdkafka') as { features: string[] };
-  return kafka.features;
+  return KAFKA_FEATURES;
 }
 
 /** Whether Cyrus SASL's GSSAPI plugin is installed where libsasl2 looks on common distributions. */

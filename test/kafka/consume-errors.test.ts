@@ -27,6 +27,7 @@ describe('consume errors', () => {
     const e = (c as { error: UndecompressableBatchError }).error;
     expect(e).toBeInstanceOf(UndecompressableBatchError);
     expect(e.code).toBe('E_KAFKA');
+    expect([e.topic, e.partition, e.offset]).toEqual(['lux.raw', 0, 7]);
     expect(e.reason).toBe('codec_missing');
     expect(e.codecs).toEqual(['zstd']);
     expect(e.partitions).toEqual([{ partition: 0, offset: 7, unread: 13 }]);
@@ -70,6 +71,19 @@ describe('consume errors', () => {
     expect(c.error.reason).toBe('corrupt_batch');
     expect(c.error.message).toContain('topic raw partition 2 offset 100');
     expect(c.error.remedy).toContain('--reset-offsets');
+  });
+
+  it('takes the consume error as the kafka room wraps it (a KafkaError with librdkafka\'s code) as well as raw', async () => {
+    const { KafkaError } = await import('../../src/kafka/errors.js');
+    const wrapped = KafkaError.from('consume', NOT_IMPLEMENTED, 'consumer');
+    const c = classifyConsumeError(wrapped, { topic: 'raw', features: WITHOUT_ZSTD, progress: [{ partition: 3, next: 40, high: 41 }] });
+    expect(c.kind).toBe('undecompressable');
+    if (c.kind !== 'undecompressable') return;
+    expect(c.error).toBeInstanceOf(KafkaError);
+    expect(c.error.role).toBe('consumer');
+    expect(c.error.retriable).toBe(false);
+    expect([c.error.topic, c.error.partition, c.error.offset]).toEqual(['raw', 3, 40]);
+    expect(c.error.message).toContain('(librdkafka: Local: Not implemented, code -170)');
   });
 
   it('leaves other errors (and -170 on a build with every codec) to the usual retry', () => {
