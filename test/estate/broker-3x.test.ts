@@ -11,6 +11,7 @@ const BROKER: BrokerOptions = { version: process.env.LUX_ESTATE_KAFKA_3 ?? '3.9.
 
 describe(`exactly once against Kafka ${BROKER.version}`, () => {
   let started = false;
+  const sharedBrokers = process.env.LUX_KAFKA_BROKERS;
 
   beforeAll(async () => {
     const broker = await startLocalBroker(BROKER);
@@ -22,6 +23,7 @@ describe(`exactly once against Kafka ${BROKER.version}`, () => {
   }, 180_000);
 
   afterAll(async () => {
+    process.env.LUX_KAFKA_BROKERS = sharedBrokers;
     if (started) await stopBroker(BROKER);
   });
 

@@ -95,7 +95,9 @@ describe('the local broker with a SASL_SSL listener', () => {
     broker = await startLocalBroker(BROKER);
   }, 180_000);
 
+  const sharedBrokers = process.env.LUX_KAFKA_BROKERS;
   afterAll(async () => {
+    process.env.LUX_KAFKA_BROKERS = sharedBrokers;
     await stopBroker(BROKER);
   });
 
