@@ -4,6 +4,10 @@ import type { LuxConfig } from './config/schema.js';
 import { DAEMON_INTERNALS, PIPELINE_INTERNALS, SOURCE_INTERNALS, TRANSPORT_INTERNALS } from './config/internals.js';
 import { kafkaConnection, type KafkaConnection } from './kafka/client.js';
 import { isUnreachable } from './kafka/errors.js';
+import { setKafkaLogSink } from './kafka/client.js';
+import { checkKafkaFeatures } from './kafka/features.js';
+import { describeSecurity, redactText, securityFailure, securityProperties } from './kafka/security.js';
+import { UndecompressableReports } from './kafka/consume-errors.js';
 import { ensureTopics, type TopicPlan } from './kafka/topics.js';
 import { Pipeline } from './pipeline.js';
 import { decoderFormat, DEFAULT_FRAME_FORMAT } from './decode/registry.js';
@@ -60,9 +64,12 @@ export function ringSizes(config: LuxConfig): RingSizes {
   return sizes;
 }
 
-/** How the daemon reaches Kafka: the configured brokers, and `kafka.extra` for every client. */
+/**
+ * How the daemon reaches Kafka: the configured brokers, and for every client the properties of `kafka.security`
+ * (secrets read now, from their files or the environment) and `kafka.extra`.
+ */
 export function daemonConnection(config: LuxConfig): KafkaConnection {
-  return kafkaConnection(config.kafka.brokers, { ...config.kafka.extra });
+  return kafkaConnection(config.kafka.brokers, { ...securityProperties(config.kafka.security), ...config.kafka.extra });
 }
 
 /** Every topic the daemon reads or writes, as checked at start. */
@@ -78,7 +85,19 @@ export function topicPlan(config: LuxConfig): TopicPlan[] {
 }
 
 export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemon> {
+  // The build must read every codec a producer may choose, and speak what kafka.security asks for.
+  const missing = checkKafkaFeatures(config.kafka.security);
+  if (missing.length > 0) log.warn({ missing: missing.map((m) => m.feature), packages: missing.flatMap((m) => m.packages) }, 'librdkafka lacks features (LUX_KAFKA_FEATURES_CHECK=off): some input may not be readable');
   const conn = daemonConnection(config);
+  const kafkaLog = componentLogger(log, 'kafka');
+  setKafkaLogSink(({ severity, facility, message, client }) => {
+    const text = redactText(message, conn.properties);
+    const refused = securityFailure(text);
+    if (refused !== undefined) kafkaLog.error({ client, facility, reason: refused }, 'Kafka refused the connection (TLS or SASL): check kafka.security');
+    else if (severity <= 3) kafkaLog.error({ client, facility }, text);
+    else kafkaLog.warn({ client, facility }, text);
+  });
+  log.info({ brokers: conn.brokers, security: describeSecurity(config.kafka.security) }, 'connecting to Kafka');
   const transactionalId = config.kafka.transactional_id ?? `${config.kafka.group_id}-${os.hostname()}`;
   const metrics = new LuxMetrics({ rules: config.alarms.rules.map((r) => r.name) });
   const metricsFeed = new PipelineMetricsFeed(metrics);
@@ -164,6 +183,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   merger.addRecorder(stageRecorder);
   const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
 
+  const stuck = new UndecompressableReports();
   const format = decoderFormat(DEFAULT_FRAME_FORMAT);
   const decoderModule = await format.compile();
   const budgetKb = Math.floor((config.pipeline.memory_budget_mb * 1024) / 4);
@@ -191,6 +211,12 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       // After the revoked partitions' last transaction (their last state is in it).
       revoked: assignment === undefined ? undefined : (partitions) => handOverPartitions(assignment, partitions),
       dispatched: (ms) => stageRecorder.record('consume_to_dispatch', ms),
+      inputStuck: (e) => {
+        if (!stuck.first(e)) return;
+        log.error(e.toLog(), e.message);
+        metrics.undecompressableBatch(e.topic, e.partition, e.reason);
+        readiness.inputStuck = e.message;
+      },
       workerLatency: (report) => merger.add(report),
       committed: (passes, committedAt) => {
         for (const p of passes) {
@@ -256,6 +282,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       await refdata.stop();
       await engine?.stop();
       await webhook?.close();
+      setKafkaLogSink(undefined);
       await http.close();
       recorder.destroy();
       stageRecorder.destroy();

@@ -15,6 +15,7 @@ import { TransactionCycle } from './sink/transaction-cycle.js';
 import type { TransactionSide } from './sink/transaction-side.js';
 import { PipelineCounters } from './metrics/pipeline-counters.js';
 import type { LatencySnapshot } from './metrics/latency.js';
+import type { UndecompressableBatchError } from './kafka/consume-errors.js';
 
 export { PipelineCounters } from './metrics/pipeline-counters.js';
 export type { WrittenPass } from './sink/pass-writer.js';
@@ -64,6 +65,8 @@ export interface PipelineHooks {
   workerLatency?(report: LatencySnapshot): void;
   /** after each commit, the passes it made visible */
   committed?(passes: WrittenPass[], committedAt: number): void;
+  /** a fetched batch cannot be decompressed: its partition reads nothing past it (told on every retry) */
+  inputStuck?(error: UndecompressableBatchError): void;
 }
 
 /**
@@ -326,6 +329,13 @@ export class Pipeline {
       // A fatal consumer error leaves the client unusable: end with a clear error (systemd restarts the service,
       // which resumes from the last commit) rather than retry forever.
       if (isFatal(err)) throw new KafkaError(`the consumer failed fatally: ${(err as Error).message}`, { role: 'consumer', fatal: true, cause: err });
+      const stuck = this.source.undecompressable(err);
+      if (stuck !== undefined) {
+        // the same batch fails on every retry: said once (by the hook's owner), never a silent retry loop
+        this.o.hooks?.inputStuck?.(stuck);
+        await sleep(PIPELINE_INTERNALS.consumeFailedPauseMs);
+        return 0;
+      }
       this.o.log.warn({ err: (err as Error).message }, 'consume failed; retrying');
       await sleep(PIPELINE_INTERNALS.consumeFailedPauseMs);
       return 0;

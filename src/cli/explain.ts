@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LuxError } from '../errors.js';
 import { loadConfig, type LuxConfig } from '../config/load.js';
 import { parseOptions, required } from './args.js';
+import { describeSecurity } from '../kafka/security.js';
 
 const USAGE = `usage: lux explain --config FILE [--format text|mermaid|dot] [--no-broker]
 
@@ -111,7 +112,8 @@ async function rawPartitions(config: LuxConfig): Promise<{ partitions: number | 
   try {
     const { kafkaConnection } = await import('../kafka/client.js');
     const { partitionCounts } = await import('../kafka/metadata.js');
-    const conn = kafkaConnection(brokers, { ...config.kafka.extra, 'socket.connection.setup.timeout.ms': METADATA_TIMEOUT_MS });
+    const { securityProperties } = await import('../kafka/security.js');
+    const conn = kafkaConnection(brokers, { ...securityProperties(config.kafka.security), ...config.kafka.extra, 'socket.connection.setup.timeout.ms': METADATA_TIMEOUT_MS });
     const counts = await partitionCounts(conn, [config.topics.raw], METADATA_TIMEOUT_MS, `${config.kafka.client_id}-explain`);
     const n = counts.get(config.topics.raw);
     if (n === undefined) return { partitions: undefined, note: 'topic does not exist yet' };
@@ -141,6 +143,7 @@ export function renderText(t: Topology): string {
   const p = c.pipeline;
   const lines = [
     `source   topic ${c.topics.raw} on ${c.kafka.brokers.join(',')}, partitions: ${partitionsText(t)}, group ${c.kafka.group_id}`,
+    `         security: ${describeSecurity(c.kafka.security)}`,
     `decode   ${p.workers} decode worker thread${p.workers === 1 ? '' : 's'} (WASM), batches of ≤ ${p.batch_max_messages} frames / ${p.batch_max_bytes} bytes, ${p.slots} ring slots, memory budget ${p.memory_budget_mb} MB`,
     `enrich   reference data ${c.refdata.dir} (${t.refdataNote}; watch ${c.refdata.watch ? 'on' : 'off'}; updates from topic ${c.topics.refdata})`,
   ];

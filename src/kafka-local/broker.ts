@@ -511,8 +511,11 @@ async function waitReady(inst: Instance, pid: number, readyTimeoutMs: number, pr
   throw new LuxError('E_BROKER_SETUP', `the broker (pid ${pid}) was not ready within ${seconds(readyTimeoutMs)} (${lastError}); it is left running, \`lux kafka stop\` ends it\n${logTail(inst)}`);
 }
 
-/** Stops the broker lux started (pid file): SIGTERM to its process group, SIGKILL after a timeout. Resolves true if one was stopped. */
-export async function stopBroker(opts: BrokerOptions = {}): Promise<boolean> {
+/**
+ * Stops the broker lux started (pid file): SIGTERM to its process group, SIGKILL after a timeout; with `crash`, SIGKILL
+ * at once (a broker that dies mid-request, for outage tests). Resolves true if one was stopped.
+ */
+export async function stopBroker(opts: BrokerOptions = {}, how: { crash?: boolean } = {}): Promise<boolean> {
   const inst = instanceFor(opts);
   const pid = livePid(inst);
   if (pid === undefined) return false;
@@ -528,8 +531,8 @@ export async function stopBroker(opts: BrokerOptions = {}): Promise<boolean> {
     }
   };
   const t0 = Date.now();
-  signal('SIGTERM');
-  while (isAlive(pid) && Date.now() - t0 < BROKER_DEFAULTS.stopTimeoutMs) await sleep(200);
+  signal(how.crash === true ? 'SIGKILL' : 'SIGTERM');
+  while (isAlive(pid) && Date.now() - t0 < BROKER_DEFAULTS.stopTimeoutMs) await sleep(how.crash === true ? 20 : 200);
   if (isAlive(pid)) {
     say(opts, `broker pid ${pid} ignored SIGTERM for ${seconds(BROKER_DEFAULTS.stopTimeoutMs)}; sending SIGKILL`);
     signal('SIGKILL');

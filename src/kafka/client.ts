@@ -27,12 +27,39 @@ export function clientProperties(conn: KafkaConnection, clientId: string, own: K
   return { 'metadata.broker.list': conn.brokers, 'client.id': clientId, ...own, ...conn.properties };
 }
 
+/** Where librdkafka's own log lines go, once the daemon says (severity as syslog: 3 error, 4 warning, …). */
+export type KafkaLogSink = (line: { severity: number; facility: string; message: string; client: string }) => void;
+
+let logSink: KafkaLogSink | undefined;
+
+/**
+ * Sends the log lines of every client created from here on to `sink` (warnings and worse), instead of librdkafka's
+ * plain stderr lines: the daemon logs them as JSON with the rest, redacted, and picks TLS/SASL refusals out of them.
+ */
+export function setKafkaLogSink(sink: KafkaLogSink | undefined): void {
+  logSink = sink;
+}
+
+function withLog<T extends Kafka.Producer | Kafka.KafkaConsumer>(client: T, clientId: string): T {
+  const sink = logSink;
+  if (sink !== undefined) {
+    (client as Kafka.Producer).on('event.log', (l: { severity: number; fac: string; message: string }) => sink({ severity: l.severity, facility: l.fac, message: l.message, client: clientId }));
+  }
+  return client;
+}
+
+function logProperties(): KafkaProperties {
+  return logSink === undefined ? {} : { event_cb: true, log_level: 4 };
+}
+
 export function createConsumer(conn: KafkaConnection, clientId: string, own: KafkaProperties, topicConfig: KafkaProperties = {}): Kafka.KafkaConsumer {
-  return new Kafka.KafkaConsumer(clientProperties(conn, clientId, own) as Kafka.ConsumerGlobalConfig, topicConfig as Kafka.ConsumerTopicConfig);
+  const props = { ...logProperties(), ...clientProperties(conn, clientId, own) };
+  return withLog(new Kafka.KafkaConsumer(props as Kafka.ConsumerGlobalConfig, topicConfig as Kafka.ConsumerTopicConfig), clientId);
 }
 
 export function createProducer(conn: KafkaConnection, clientId: string, own: KafkaProperties = {}): Kafka.Producer {
-  return new Kafka.Producer(clientProperties(conn, clientId, own) as Kafka.ProducerGlobalConfig);
+  const props = { ...logProperties(), ...clientProperties(conn, clientId, own) };
+  return withLog(new Kafka.Producer(props as Kafka.ProducerGlobalConfig), clientId);
 }
 
 export function createAdmin(conn: KafkaConnection, clientId: string): Kafka.IAdminClient {

@@ -93,6 +93,12 @@ export class LuxMetrics {
     registers: [this.registry],
   });
   readonly partitionsAssigned = this.gauge('lux_partitions_assigned', 'Raw-topic partitions assigned to this process.');
+  private readonly undecompressable = new client.Counter({
+    name: 'lux_consume_undecompressable_batches_total',
+    help: 'Fetched batches this build cannot decompress (a codec missing, or bad compressed bytes), per input partition; the partition reads nothing past one.',
+    labelNames: ['topic', 'partition', 'reason'] as const,
+    registers: [this.registry],
+  });
   private readonly transactionDuration = new client.Histogram({
     name: 'lux_transaction_duration_seconds',
     help: 'Kafka transaction duration, begin to commit or abort.',
@@ -232,6 +238,11 @@ export class LuxMetrics {
     this.lag.reset();
     for (const p of partitions) this.lag.labels(String(p)).set(0);
     this.partitionsAssigned.set(partitions.length);
+  }
+
+  /** A batch that cannot be decompressed was met (once per batch). */
+  undecompressableBatch(topic: string, partition: number | undefined, reason: string): void {
+    this.undecompressable.inc({ topic, partition: partition === undefined ? 'unknown' : String(partition), reason });
   }
 
   deadLetter(reasonCode: number, frames = 1): void {

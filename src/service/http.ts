@@ -15,6 +15,8 @@ export class Readiness {
   draining = false;
   /** The SLA checker's last reason, shown while the SLA is breached. */
   slaReason = '';
+  /** Input the pipeline cannot read past (a batch it cannot decompress), until a restart; empty when none. */
+  inputStuck = '';
   /** Set by the main loop (e.g. each tick); /health fails once it is older than the stall limit. */
   lastBeatMs = Date.now();
 
@@ -29,6 +31,7 @@ export class Readiness {
     if (!this.partitionsAssigned) out.push('no partitions of the raw topic assigned');
     if (!this.producerReady) out.push('transactional producer not ready');
     if (!this.slaHeld) out.push(`latency SLA breached${this.slaReason === '' ? '' : `: ${this.slaReason}`}`);
+    if (this.inputStuck !== '') out.push(`input stuck: ${this.inputStuck}`);
     return out;
   }
 

@@ -12,6 +12,8 @@ import {
 } from '../kafka/client.js';
 import { KafkaError } from '../kafka/errors.js';
 import { topicPartitions } from '../kafka/metadata.js';
+import { classifyConsumeError, progressOf, type UndecompressableBatchError } from '../kafka/consume-errors.js';
+import { KAFKA_FEATURES } from '../kafka/client.js';
 import { SOURCE_INTERNALS } from '../config/internals.js';
 
 export interface SourceOptions {
@@ -110,6 +112,22 @@ export class KafkaSource {
   /** Reads up to `max` messages; resolves with what arrived before the first per-message timeout. */
   consumeBatch(max: number): Promise<Message[]> {
     return consumeMessages(this.consumer, max);
+  }
+
+  /**
+   * A consume error that will come back on every retry because a fetched batch cannot be decompressed (a codec this
+   * build lacks, or bad compressed bytes), located from the consumer's own positions; undefined for any other error.
+   */
+  undecompressable(err: unknown): UndecompressableBatchError | undefined {
+    for (const topic of this.options.topics) {
+      const c = classifyConsumeError(err as Error, {
+        topic,
+        features: KAFKA_FEATURES,
+        progress: progressOf(this.consumer, topic, [...this.assignedOf(topic)]),
+      });
+      if (c.kind === 'undecompressable' && (c.error.partitions.length > 0 || topic === this.options.topics[this.options.topics.length - 1])) return c.error;
+    }
+    return undefined;
   }
 
   /** The pipeline has taken these messages: the next offsets to read move past them. */

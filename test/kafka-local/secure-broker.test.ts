@@ -127,8 +127,7 @@ describe('the local broker with a SASL_SSL listener', () => {
     expect(r.reason).toMatch(/^SSL handshake failed: .*certificate verify failed/);
   });
 
-  // enabled once the daemon wires kafka.security
-  it.skip('lux run over SASL_SSL with SCRAM-SHA-512: every record once through a SIGKILL and a restart', async () => {
+  it('lux run over SASL_SSL with SCRAM-SHA-512: every record once through a SIGKILL and a restart', async () => {
     // Topics are made over PLAINTEXT (the helpers); the daemon itself only gets the SASL_SSL listener.
     process.env.LUX_KAFKA_BROKERS = broker.bootstrap;
     const topics = await daemonTopics('secure-eo');
@@ -147,12 +146,22 @@ describe('the local broker with a SASL_SSL listener', () => {
     const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t` });
     // the harness writes `brokers: "<plaintext>"` on the line after `kafka:`: point it at SASL_SSL and add kafka.security
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(`brokers: "${broker.bootstrap}"`, `brokers: "${broker.saslSsl!.bootstrap}"\n${security}`));
-    const d1 = startDaemon(config);
+    // the daemon's LUX_KAFKA_BROKERS (it overrides kafka.brokers) is the SASL_SSL listener too
+    const daemonOn = (file: string) => {
+      const saved = process.env.LUX_KAFKA_BROKERS;
+      process.env.LUX_KAFKA_BROKERS = broker.saslSsl!.bootstrap;
+      try {
+        return startDaemon(file);
+      } finally {
+        process.env.LUX_KAFKA_BROKERS = saved;
+      }
+    };
+    const d1 = daemonOn(config);
     await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 100, timeoutMs: 60_000 });
     d1.child.kill('SIGKILL');
     await d1.exited;
     await produceFrames(topics.raw, second);
-    const d2 = startDaemon(config);
+    const d2 = daemonOn(config);
     try {
       await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 90_000 });
       await sleep(1500);
