@@ -28,6 +28,7 @@ describe('LuxMetrics', () => {
       lux_records_produced_total: 'counter',
       lux_frames_dead_lettered_total: 'counter',
       lux_consumer_lag_messages: 'gauge',
+      lux_consume_undecompressable_batches_total: 'counter',
       lux_partitions_assigned: 'gauge',
       lux_transaction_duration_seconds: 'histogram',
       lux_ring_slots: 'gauge',
