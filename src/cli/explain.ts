@@ -165,8 +165,8 @@ export function renderText(t: Topology): string {
   return lines.join('\n');
 }
 
-/** Mermaid and dot share the graph: nodes with labels, then edges. */
-function graph(t: Topology): { nodes: [string, string][]; edges: [string, string, string][] } {
+/** Mermaid, dot and the status page (src/status/topology-graph.ts) share the graph: nodes with labels, then edges. */
+export function graph(t: Topology): { nodes: [string, string][]; edges: [string, string, string][] } {
   const c = t.config;
   const tables = t.tables.map((tb) => (tb.rows === undefined ? tb.name : `${tb.name} (${tb.rows} rows)`)).join(', ');
   const nodes: [string, string][] = [
@@ -197,7 +197,8 @@ function graph(t: Topology): { nodes: [string, string][]; edges: [string, string
   return { nodes, edges };
 }
 
-const TOPIC_NODES = new Set(['raw', 'refdata_topic', 'enriched', 'dlq', 'alarms']);
+/** The graph's nodes that are Kafka topics (drawn as cylinders). */
+export const TOPIC_NODES: ReadonlySet<string> = new Set(['raw', 'refdata_topic', 'enriched', 'dlq', 'alarms']);
 
 export function renderMermaid(t: Topology): string {
   const { nodes, edges } = graph(t);

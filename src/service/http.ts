@@ -1,8 +1,9 @@
-// The service's HTTP endpoints: /metrics (Prometheus text), /health (liveness) and /ready (readiness with a JSON reason).
+// The service's HTTP endpoints: /metrics (Prometheus text), /health (liveness), /ready (readiness with a JSON reason), and the status page (/ and /status.json).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LuxError } from '../errors.js';
 import type { LuxMetrics } from '../metrics/registry.js';
+import { statusPage } from '../status/status-page.js';
 
 /**
  * What the daemon tells the readiness probe; it sets the fields as things happen (assignment, producer
@@ -48,6 +49,8 @@ export interface HttpOptions {
   readiness: Readiness;
   /** /health answers 503 once the main loop has not beaten for this long; 0 disables the check. */
   stallMs?: number;
+  /** /status.json's text (status/status-builder.ts StatusBuilder); without it, / and /status.json answer 404. */
+  status?: { json(): string };
 }
 
 export interface HttpService {
@@ -59,7 +62,7 @@ export interface HttpService {
 
 /** Starts the server; rejects with E_CONFIG naming host:port when it cannot listen (port taken, bad host). */
 export async function startHttp(options: HttpOptions): Promise<HttpService> {
-  const { metrics, readiness, stallMs = 0 } = options;
+  const { metrics, readiness, stallMs = 0, status } = options;
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -85,9 +88,48 @@ export async function startHttp(options: HttpOptions): Promise<HttpService> {
         json(res, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
         return;
       }
-      default:
-        json(res, 404, { error: `no such endpoint: ${path}; try /metrics, /health or /ready` });
+      case '/':
+      case '/index.html': {
+        if (status === undefined) break;
+        const page = statusPage();
+        if (page === null) {
+          json(res, 503, { error: 'the status page is not built: run `npm run build` (it writes dist/web/status/index.html)' });
+          return;
+        }
+        if (req.headers['if-none-match'] === page.etag) {
+          res.writeHead(304, { etag: page.etag }).end();
+          return;
+        }
+        const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+        const body = gzip ? page.gzip : page.html;
+        res
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'content-length': body.length,
+            etag: page.etag,
+            'cache-control': 'no-cache',
+            vary: 'accept-encoding',
+            // the page loads nothing from elsewhere: everything it needs is inlined
+            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          })
+          .end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      case '/status.json': {
+        if (status === undefined) break;
+        let text: string;
+        try {
+          text = status.json();
+        } catch (e) {
+          json(res, 500, { error: `cannot build the status: ${(e as Error).message}` });
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : text);
+        return;
+      }
     }
+    json(res, 404, { error: `no such endpoint: ${path}; try ${status === undefined ? '' : '/ (the status page), /status.json, '}/metrics, /health or /ready` });
   });
   server.keepAliveTimeout = 65_000; // longer than a Prometheus scrape interval, so scrapes reuse the connection
   await new Promise<void>((resolve, reject) => {
