@@ -35,6 +35,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'explain --config FILE [--format F]         print the topology (text, mermaid, dot)',
     load: async () => (await import('./explain.js')).explainCommand,
   },
+  report: {
+    summary: 'report (--since D | --from T --to T) --out DIR  KPI, alarm and dead-letter report (HTML + JSON), optionally POSTed',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
   bench: {
     summary: 'bench [options]                            end-to-end benchmark against the local broker',
     load: async () => (await import('./bench.js')).benchCommand,

@@ -1,0 +1,168 @@
+// The report's room for Kafka: one consumer outside any group that finds a period's offsets with offsetsForTimes and reads them, with errors naming broker, topic and option.
+import { randomUUID } from 'node:crypto';
+import Kafka from 'node-rdkafka';
+import type { LibrdKafkaError, Message } from 'node-rdkafka';
+import { LuxError } from '../errors.js';
+import { REPORT_DEFAULTS } from './report-defaults.js';
+
+/** A message as the report reads it: headers flattened to strings. */
+export interface ReadMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Offsets [start, end) of one partition. */
+export interface PartitionRange {
+  partition: number;
+  start: number;
+  end: number;
+}
+
+export class TopicReader {
+  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly eof = new Set<number>();
+
+  constructor(
+    readonly brokers: string,
+    private readonly timeoutMs: number = REPORT_DEFAULTS.brokerTimeoutMs,
+    extra: Record<string, string | number | boolean> = {},
+  ) {
+    this.consumer = new Kafka.KafkaConsumer(
+      {
+        ...extra,
+        'bootstrap.servers': brokers,
+        'client.id': 'lux-report',
+        // a group id is required by librdkafka; nothing is committed under it (assign, not subscribe)
+        'group.id': `lux-report-${randomUUID()}`,
+        'enable.auto.commit': false,
+        'enable.partition.eof': true,
+        'isolation.level': 'read_committed',
+        'allow.auto.create.topics': false,
+        'socket.connection.setup.timeout.ms': timeoutMs,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    this.consumer.on('partition.eof', (p) => this.eof.add(p.partition));
+  }
+
+  async connect(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.consumer.connect({ timeout: this.timeoutMs }, (err) =>
+        err ? reject(new LuxError('E_KAFKA', `cannot reach the Kafka brokers at ${this.brokers} within ${this.timeoutMs} ms: ${err.message}`)) : resolve(),
+      ),
+    );
+  }
+
+  /** The topic's partitions; a missing topic is an error naming it and the option that gave it. */
+  async partitions(topic: string, option: string): Promise<number[]> {
+    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      this.consumer.getMetadata({ topic, timeout: this.timeoutMs }, (err, data) =>
+        err ? reject(new LuxError('E_KAFKA', `cannot read the metadata of topic '${topic}' from ${this.brokers}: ${err.message}`)) : resolve(data),
+      ),
+    );
+    const t = md.topics.find((x) => x.name === topic);
+    if (t === undefined || t.partitions.length === 0) {
+      throw new LuxError('E_KAFKA', `topic '${topic}' (${option}) does not exist on ${this.brokers}`);
+    }
+    return t.partitions.map((p) => p.id).sort((a, b) => a - b);
+  }
+
+  /** Per partition, the first offset whose timestamp is at or after `atMs`; the high watermark when there is none. */
+  async offsetsAt(topic: string, partitions: number[], atMs: number): Promise<Map<number, number>> {
+    const found = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      this.consumer.offsetsForTimes(
+        partitions.map((partition) => ({ topic, partition, offset: atMs })),
+        this.timeoutMs,
+        (err: LibrdKafkaError, offsets) => (err ? reject(new LuxError('E_KAFKA', `${topic}: cannot find offsets for ${new Date(atMs).toISOString()}: ${err.message}`)) : resolve(offsets)),
+      ),
+    );
+    const out = new Map<number, number>();
+    for (const p of partitions) {
+      const o = found.find((x) => x.partition === p)?.offset ?? -1;
+      out.set(p, o >= 0 ? o : await this.highWatermark(topic, p));
+    }
+    return out;
+  }
+
+  async highWatermark(topic: string, partition: number): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.consumer.queryWatermarkOffsets(topic, partition, this.timeoutMs, (err, w) =>
+        err ? reject(new LuxError('E_KAFKA', `${topic} partition ${partition}: cannot read the high watermark: ${err.message}`)) : resolve(w.highOffset),
+      ),
+    );
+  }
+
+  /** The offset ranges of the messages written in [fromMs, toMs), by Kafka timestamp. */
+  async period(topic: string, partitions: number[], fromMs: number, toMs: number): Promise<PartitionRange[]> {
+    const [starts, ends] = await Promise.all([this.offsetsAt(topic, partitions, fromMs), this.offsetsAt(topic, partitions, toMs)]);
+    return partitions.map((partition) => ({ partition, start: starts.get(partition)!, end: ends.get(partition)! }));
+  }
+
+  /**
+   * Reads the ranges (each partition up to its end, its end of log, or `limit` messages) and hands each message to
+   * `onMessage`. Resolves with the count read.
+   */
+  async read(topic: string, ranges: PartitionRange[], onMessage: (m: ReadMessage) => void, limit = Infinity): Promise<number> {
+    const open = ranges.filter((r) => r.end > r.start);
+    if (open.length === 0) return 0;
+    const ends = new Map(open.map((r) => [r.partition, r.end]));
+    const counts = new Map(open.map((r) => [r.partition, 0]));
+    const done = new Set<number>();
+    this.eof.clear();
+    this.consumer.assign(open.map((r) => ({ topic, partition: r.partition, offset: r.start })));
+    let read = 0;
+    let lastProgress = Date.now();
+    try {
+      while (done.size < open.length) {
+        const batch = await new Promise<Message[]>((resolve, reject) =>
+          this.consumer.consume(1_000, (err, msgs) => (err ? reject(new LuxError('E_KAFKA', `${topic}: read failed: ${err.message}`)) : resolve(msgs))),
+        );
+        if (batch.length > 0) lastProgress = Date.now();
+        for (const m of batch) {
+          if (done.has(m.partition)) continue;
+          if (m.offset >= ends.get(m.partition)!) {
+            done.add(m.partition);
+            continue;
+          }
+          onMessage(toReadMessage(m));
+          read++;
+          const n = counts.get(m.partition)! + 1;
+          counts.set(m.partition, n);
+          if (n >= limit || m.offset + 1 >= ends.get(m.partition)!) done.add(m.partition);
+        }
+        for (const p of this.eof) if (ends.has(p)) done.add(p);
+        this.eof.clear();
+        if (done.size < open.length && Date.now() - lastProgress > REPORT_DEFAULTS.readIdleMs) {
+          const waiting = open.filter((r) => !done.has(r.partition)).map((r) => r.partition);
+          throw new LuxError('E_KAFKA', `${topic}: no message nor end of partition for ${REPORT_DEFAULTS.readIdleMs} ms on partitions ${waiting.join(', ')} (${this.brokers})`);
+        }
+      }
+    } finally {
+      this.consumer.unassign();
+    }
+    return read;
+  }
+
+  async close(): Promise<void> {
+    if (!this.consumer.isConnected()) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5_000);
+      this.consumer.disconnect(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+function toReadMessage(m: Message): ReadMessage {
+  const headers: Record<string, string> = {};
+  for (const h of m.headers ?? []) {
+    for (const [k, v] of Object.entries(h)) headers[k] = typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('utf8');
+  }
+  return { topic: m.topic, partition: m.partition, offset: m.offset, timestamp: m.timestamp ?? 0, value: m.value ?? null, headers };
+}
