@@ -40,11 +40,11 @@ export function parsePeriod(opts: { since?: string; from?: string; to?: string }
     throw new LuxError('E_USAGE', 'report: missing the period: --since DURATION (e.g. 24h) or --from ISO [--to ISO]');
   }
   const fromMs = parseTime(opts.from, 'from');
+  if (fromMs > nowMs) throw new LuxError('E_USAGE', `report: --from ${new Date(fromMs).toISOString()} is in the future`);
   const toMs = opts.to === undefined ? nowMs : parseTime(opts.to, 'to');
   if (toMs <= fromMs) {
     throw new LuxError('E_USAGE', `report: the period is empty or reversed: --from ${new Date(fromMs).toISOString()} is not before --to ${new Date(toMs).toISOString()}`);
   }
-  if (fromMs > nowMs) throw new LuxError('E_USAGE', `report: --from ${new Date(fromMs).toISOString()} is in the future`);
   return { fromMs, toMs };
 }
 
