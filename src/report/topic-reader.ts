@@ -1,8 +1,19 @@
-// The report's room for Kafka: one consumer outside any group that finds a period's offsets with offsetsForTimes and reads them, with errors naming broker, topic and option.
+// The report's reader: one consumer outside any group (built and called through src/kafka) that finds a period's offsets with offsetsForTimes and reads them, with errors naming broker, topic and option.
 import { randomUUID } from 'node:crypto';
-import Kafka from 'node-rdkafka';
-import type { LibrdKafkaError, Message } from 'node-rdkafka';
 import { LuxError } from '../errors.js';
+import {
+  connectClient,
+  consumeMessages,
+  createConsumer,
+  disconnectClient,
+  kafkaCall,
+  kafkaConnection,
+  queryWatermarks,
+  type KafkaConsumer,
+  type Message,
+  type TopicPartitionOffset,
+} from '../kafka/client.js';
+import { topicPartitions } from '../kafka/metadata.js';
 import { REPORT_DEFAULTS } from './report-defaults.js';
 
 /** A message as the report reads it: headers flattened to strings. */
@@ -23,7 +34,7 @@ export interface PartitionRange {
 }
 
 export class TopicReader {
-  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly consumer: KafkaConsumer;
   private readonly eof = new Set<number>();
 
   constructor(
@@ -31,11 +42,10 @@ export class TopicReader {
     private readonly timeoutMs: number = REPORT_DEFAULTS.brokerTimeoutMs,
     extra: Record<string, string | number | boolean> = {},
   ) {
-    this.consumer = new Kafka.KafkaConsumer(
+    this.consumer = createConsumer(
+      kafkaConnection(brokers, extra),
+      'lux-report',
       {
-        ...extra,
-        'bootstrap.servers': brokers,
-        'client.id': 'lux-report',
         // a group id is required by librdkafka; nothing is committed under it (assign, not subscribe)
         'group.id': `lux-report-${randomUUID()}`,
         'enable.auto.commit': false,
@@ -50,35 +60,27 @@ export class TopicReader {
   }
 
   async connect(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout: this.timeoutMs }, (err) =>
-        err ? reject(new LuxError('E_KAFKA', `cannot reach the Kafka brokers at ${this.brokers} within ${this.timeoutMs} ms: ${err.message}`)) : resolve(),
-      ),
-    );
+    try {
+      await connectClient(this.consumer, 'report reader', 'consumer', this.brokers, this.timeoutMs);
+    } catch (e) {
+      throw new LuxError('E_KAFKA', `cannot reach the Kafka brokers at ${this.brokers} within ${this.timeoutMs} ms: ${(e as Error).message.replace(/^.*: /, '')}`, { cause: e });
+    }
   }
 
   /** The topic's partitions; a missing topic is an error naming it and the option that gave it. */
   async partitions(topic: string, option: string): Promise<number[]> {
-    const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      this.consumer.getMetadata({ topic, timeout: this.timeoutMs }, (err, data) =>
-        err ? reject(new LuxError('E_KAFKA', `cannot read the metadata of topic '${topic}' from ${this.brokers}: ${err.message}`)) : resolve(data),
-      ),
-    );
-    const t = md.topics.find((x) => x.name === topic);
-    if (t === undefined || t.partitions.length === 0) {
-      throw new LuxError('E_KAFKA', `topic '${topic}' (${option}) does not exist on ${this.brokers}`);
-    }
-    return t.partitions.map((p) => p.id).sort((a, b) => a - b);
+    const partitions = await topicPartitions(this.consumer, 'consumer', topic, this.timeoutMs);
+    if (partitions.length === 0) throw new LuxError('E_KAFKA', `topic '${topic}' (${option}) does not exist on ${this.brokers}`);
+    return partitions;
   }
 
   /** Per partition, the first offset whose timestamp is at or after `atMs`; the high watermark when there is none. */
   async offsetsAt(topic: string, partitions: number[], atMs: number): Promise<Map<number, number>> {
-    const found = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
-      this.consumer.offsetsForTimes(
-        partitions.map((partition) => ({ topic, partition, offset: atMs })),
-        this.timeoutMs,
-        (err: LibrdKafkaError, offsets) => (err ? reject(new LuxError('E_KAFKA', `${topic}: cannot find offsets for ${new Date(atMs).toISOString()}: ${err.message}`)) : resolve(offsets)),
-      ),
+    const found = await kafkaCall<TopicPartitionOffset[]>(
+      `${topic}: cannot find the offsets of ${new Date(atMs).toISOString()}`,
+      'consumer',
+      (cb) => this.consumer.offsetsForTimes(partitions.map((partition) => ({ topic, partition, offset: atMs })), this.timeoutMs, cb),
+      { topic },
     );
     const out = new Map<number, number>();
     for (const p of partitions) {
@@ -89,11 +91,7 @@ export class TopicReader {
   }
 
   async highWatermark(topic: string, partition: number): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.consumer.queryWatermarkOffsets(topic, partition, this.timeoutMs, (err, w) =>
-        err ? reject(new LuxError('E_KAFKA', `${topic} partition ${partition}: cannot read the high watermark: ${err.message}`)) : resolve(w.highOffset),
-      ),
-    );
+    return (await queryWatermarks(this.consumer, topic, partition, this.timeoutMs)).highOffset;
   }
 
   /** The offset ranges of the messages written in [fromMs, toMs), by Kafka timestamp. */
@@ -118,9 +116,7 @@ export class TopicReader {
     let lastProgress = Date.now();
     try {
       while (done.size < open.length) {
-        const batch = await new Promise<Message[]>((resolve, reject) =>
-          this.consumer.consume(1_000, (err, msgs) => (err ? reject(new LuxError('E_KAFKA', `${topic}: read failed: ${err.message}`)) : resolve(msgs))),
-        );
+        const batch = await consumeMessages(this.consumer, 1_000);
         if (batch.length > 0) lastProgress = Date.now();
         for (const m of batch) {
           if (done.has(m.partition)) continue;
@@ -147,15 +143,8 @@ export class TopicReader {
     return read;
   }
 
-  async close(): Promise<void> {
-    if (!this.consumer.isConnected()) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 5_000);
-      this.consumer.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+  close(): Promise<void> {
+    return disconnectClient(this.consumer);
   }
 }
 
