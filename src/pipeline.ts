@@ -67,6 +67,8 @@ export interface PipelineHooks {
   committed?(passes: WrittenPass[], committedAt: number): void;
   /** a fetched batch cannot be decompressed: its partition reads nothing past it (told on every retry) */
   inputStuck?(error: UndecompressableBatchError): void;
+  /** each frame written to the dead-letter topic, with its reason (dead letters are rare: no per-record cost) */
+  deadLettered?(m: Message, reason: string): void;
 }
 
 /**
@@ -140,7 +142,7 @@ export class Pipeline {
     });
     this.views = new RingViews(createRingShared(options.ring));
     this.batches = new InflightBatches(this.views, options.reference);
-    this.writer = new PassWriter({ sink: this.sink, views: this.views, topics: options.topics, counters: this.counters });
+    this.writer = new PassWriter({ sink: this.sink, views: this.views, topics: options.topics, counters: this.counters, deadLettered: options.hooks?.deadLettered });
     this.cycle = new TransactionCycle({
       sink: this.sink,
       writer: this.writer,

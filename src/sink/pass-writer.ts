@@ -24,6 +24,8 @@ export interface PassWriterOptions {
   views: RingViews;
   topics: { raw: string; enriched: string; dlq: string };
   counters: PipelineCounters;
+  /** each dead letter as it is written (the status page keeps the last few as examples) */
+  deadLettered?: (m: Message, reason: string) => void;
 }
 
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
@@ -128,6 +130,7 @@ export class PassWriter {
     const c = this.o.counters;
     c.deadLetters++;
     c.deadLettersByReason.set(reason, (c.deadLettersByReason.get(reason) ?? 0) + 1);
+    this.o.deadLettered?.(m, reason);
   }
 
   private key(equipment: number): string {
