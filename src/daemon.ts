@@ -29,6 +29,12 @@ import { slaAlarm } from './alarms/sla-alarm.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 import type { TransactionSide } from './sink/transaction-side.js';
+import { StatusBuilder } from './status/status-builder.js';
+import { daemonStatusSource } from './status/daemon-status-source.js';
+import { DeadLetterSamples } from './status/dead-letter-samples.js';
+import { OpenAlarms } from './status/open-alarms.js';
+import { RecentLatency } from './status/recent-latency.js';
+import type { LatencyPoint } from './status/status-document.js';
 
 export interface Daemon {
   pipeline: Pipeline;
@@ -43,6 +49,10 @@ export interface Daemon {
   done: Promise<void>;
   /** Latency of one span over the sliding window (includes what was committed in the last second). */
   latency(span: LatencySpan): LatencyStats;
+  /** p50/p99/max of one span over the last few seconds (the status page's window), null when nothing was committed then. */
+  recentLatency(span: LatencySpan): LatencyPoint | null;
+  /** What / and /status.json show. */
+  status: StatusBuilder;
 }
 
 /** Ring sizes from the config: slots × batch bytes, trimmed so the ring fits half the memory budget. */
@@ -123,6 +133,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     metrics,
   });
   await refdata.start();
+  const refdataLoadedAt = Date.now();
   refLog.info({ dir: config.refdata.dir, topic: config.topics.refdata, version: refdata.current().version, ms: Date.now() - t0 }, 'reference data loaded');
   // The main thread's view of the version in force, for the alarm thread's equipment and maintenance lookups.
   let mainReference: { version: number; ref: Reference } | undefined;
@@ -145,8 +156,11 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
           timeoutMs: config.alarms.webhook.timeout_ms,
           onError: (err) => alarmLog.warn({ err: err.message, status: err.status }, 'webhook delivery failed'),
         });
+  // the alarms open now, for the status page (raised opens, the matching cleared closes)
+  const openAlarms = new OpenAlarms();
   const alarmsCommitted = (alarms: readonly AlarmJson[]): void => {
     metricsFeed.committedAlarms(alarms);
+    openAlarms.apply(alarms);
     if (webhook !== undefined) webhook.send(alarms.filter((a) => !a.suppressed));
   };
   if (config.alarms.checkpoint_ms !== undefined) {
@@ -182,6 +196,14 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   merger.addRecorder(recorder);
   merger.addRecorder(stageRecorder);
   const sla = new SlaChecker({ seconds: config.sla.seconds, percentile: config.sla.percentile });
+  // the status page's and the demo's few-seconds window, fed the same snapshots as the SLA's minute
+  const recent = new RecentLatency();
+  const drainLatency = () => {
+    const snapshot = recorder.snapshot();
+    merger.add(snapshot);
+    recent.add(snapshot);
+  };
+  const deadLetters = new DeadLetterSamples();
 
   const stuck = new UndecompressableReports();
   const format = decoderFormat(DEFAULT_FRAME_FORMAT);
@@ -217,6 +239,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
         metrics.undecompressableBatch(e.topic, e.partition, e.reason);
         readiness.inputStuck = e.message;
       },
+      deadLettered: (m, reason) => deadLetters.add(m.topic, m.partition, m.offset, reason),
       workerLatency: (report) => merger.add(report),
       committed: (passes, committedAt) => {
         for (const p of passes) {
@@ -234,7 +257,29 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   metrics.ringSlots.set(config.pipeline.slots);
   metrics.workers.set(config.pipeline.workers);
 
-  const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: DAEMON_INTERNALS.stallMs });
+  let httpUrl: string | null = null;
+  const status = new StatusBuilder(
+    daemonStatusSource({
+      config,
+      instance: transactionalId,
+      startedAtMs: Date.now(),
+      httpUrl: () => httpUrl,
+      counters: pipeline.counters,
+      lag: () => pipeline.lag(),
+      readiness,
+      sla: () => sla.verdict,
+      refdata: refdata.counters,
+      refdataLoadedAtMs: refdataLoadedAt,
+      recent,
+      openAlarms,
+      failuresCounted: () => engine?.counters().rules.reduce((a, r) => a + r.counted, 0) ?? 0,
+      deadLetters,
+      // the KPI engine's last window, once it is wired here
+      kpis: () => [],
+    }),
+  );
+  const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: DAEMON_INTERNALS.stallMs, status });
+  httpUrl = http.url;
   log.info({ url: http.url }, 'http endpoint listening');
 
   await pipeline.start(PIPELINE_INTERNALS.connectTimeoutMs);
@@ -248,7 +293,8 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     if (engine !== undefined) metricsFeed.alarms(engine.counters());
     readiness.partitionsAssigned = assigned.length > 0;
     readiness.beat();
-    merger.add(recorder.snapshot());
+    recent.rotate();
+    drainLatency();
     merger.add(stageRecorder.snapshot());
     metrics.feedLatency(merger);
     const verdict = sla.check(merger, pipeline.oldestPendingAgeSeconds());
@@ -267,6 +313,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   tick.unref();
   const rotate = setInterval(() => merger.rotate(), DAEMON_INTERNALS.latencyRotateMs);
   rotate.unref();
+  status.start();
 
   await notifier.ready();
   notifier.startWatchdog(() => Date.now() - readiness.lastBeatMs < DAEMON_INTERNALS.stallMs);
@@ -278,6 +325,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       await notifier.stopping();
       clearInterval(tick);
       clearInterval(rotate);
+      status.stop();
       await pipeline.stop();
       await refdata.stop();
       await engine?.stop();
@@ -287,6 +335,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       recorder.destroy();
       stageRecorder.destroy();
       merger.destroy();
+      recent.destroy();
     })());
 
   const reload = async () => {
@@ -298,10 +347,16 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   };
 
   const latency = (span: LatencySpan) => {
-    if (stopped === undefined) merger.add(recorder.snapshot());
+    if (stopped === undefined) drainLatency();
     return merger.stats(span);
   };
-  return { pipeline, http, metrics, readiness, stop, reload, latency, done: pipeline.done };
+  const recentLatency = (span: LatencySpan) => {
+    // its histograms are freed once stopped
+    if (stopped !== undefined) return null;
+    drainLatency();
+    return recent.point(span);
+  };
+  return { pipeline, http, metrics, readiness, stop, reload, latency, recentLatency, status, done: pipeline.done };
 }
 
 /**

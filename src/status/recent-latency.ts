@@ -28,9 +28,9 @@ export class RecentLatency {
     this.merger.rotate();
   }
 
-  /** p50, p99 and max over the window, or null when nothing was recorded in it. */
-  point(): LatencyPoint | null {
-    const s = this.merger.stats(this.span, this.percentiles);
+  /** p50, p99 and max of `span` over the window, or null when nothing was recorded in it. */
+  point(span: LatencySpan = this.span): LatencyPoint | null {
+    const s = this.merger.stats(span, this.percentiles);
     if (s.windowCount === 0) return null;
     return {
       p50_ms: Math.round((s.quantiles.get(50) ?? 0) * 1000),
