@@ -34,6 +34,7 @@ export class StatusBuilder {
   private readonly rings: Record<Series, SeriesRing>;
   private timer: NodeJS.Timeout | undefined;
   private cached: { atMs: number; json: string } | undefined;
+  private kpiCache: { messages: readonly KpiMessage[]; length: number; tables: StatusKpis } | undefined;
 
   constructor(
     private readonly source: StatusSource,
@@ -198,8 +199,16 @@ export class StatusBuilder {
         cleared_total: alarms.cleared,
         suppressed_total: alarms.suppressed,
       },
-      kpis: kpiTables(s.kpis(), this.options),
+      kpis: this.kpiTablesOf(s.kpis()),
     };
+  }
+
+  /** The KPI tables change only with a new window: built once per messages array the source hands out. */
+  private kpiTablesOf(messages: readonly KpiMessage[]): StatusKpis {
+    if (this.kpiCache?.messages !== messages || this.kpiCache.length !== messages.length) {
+      this.kpiCache = { messages, length: messages.length, tables: kpiTables(messages, this.options) };
+    }
+    return this.kpiCache.tables;
   }
 
   /** Per second over the last `rateSeconds` samples (fewer at start); 0 before two samples. */
