@@ -3,6 +3,8 @@ import uPlot from 'uplot';
 import type { StatusDocument } from '../../src/status/status-document.js';
 
 const HEIGHT = 220;
+/** the x axis spans a minute at least, so a page opened on a young daemon shows whole seconds, not fractions */
+const X_SCALE: uPlot.Scale = { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] };
 
 function width(host: HTMLElement): number {
   return Math.max(280, host.clientWidth);
@@ -38,7 +40,7 @@ export class Charts {
           height: HEIGHT,
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
+          scales: { x: X_SCALE, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
           axes: [{}, { size: 60, values: (_u, vals) => vals.map((v) => (v >= 1000 ? `${v / 1000}k` : String(v))) }],
           series: [{}, { label: 'frames in /s', stroke: '#2b6cb0', width: 1.5 }, { label: 'records out /s', stroke: '#1d8a4e', width: 1.5 }],
         },
@@ -57,7 +59,7 @@ export class Charts {
           height: HEIGHT,
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { distr: 3, log: 10, range: (_u, _min, max) => [1, Math.max(slaMs * 2, max * 2)] } },
+          scales: { x: X_SCALE, y: { distr: 3, log: 10, range: (_u, _min, max) => [1, Math.max(slaMs * 2, max * 2)] } },
           axes: [{}, { size: 60, values: (_u, vals) => vals.map((v) => fmtMs(v)) }],
           series: [
             {},
