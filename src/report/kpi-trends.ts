@@ -134,13 +134,20 @@ export class KpiTrends {
     const dimension = (['equipment', 'cell'] as const).find((d) => this.perBucket.has(d)) ?? null;
     if (dimension === null) return { dimension: null, records: 0, records_per_s: null, buckets: [] };
     const per = new Array<number>(this.buckets.count).fill(0);
-    for (const arr of this.perBucket.get(dimension)!.values()) arr.forEach((s, i) => (per[i]! += s?.records ?? 0));
+    const seen = new Array<boolean>(this.buckets.count).fill(false);
+    for (const arr of this.perBucket.get(dimension)!.values()) {
+      arr.forEach((s, i) => {
+        if (s === undefined) return;
+        per[i]! += s.records;
+        seen[i] = true;
+      });
+    }
     const records = per.reduce((a, b) => a + b, 0);
     return {
       dimension,
       records,
       records_per_s: Math.round((records / (this.buckets.count * this.buckets.seconds)) * 10) / 10,
-      buckets: per.map((n, i) => ({ start: this.buckets.startIso(i), records: n, records_per_s: Math.round((n / this.buckets.seconds) * 10) / 10 })),
+      buckets: per.map((n, i) => ({ start: this.buckets.startIso(i), records: n, records_per_s: seen[i] ? Math.round((n / this.buckets.seconds) * 10) / 10 : null })),
     };
   }
 }

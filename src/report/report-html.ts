@@ -91,7 +91,7 @@ ${table(['vendor', 'records', 'sessions', 'session success', 'attach success', '
 
   const a = s.alarms;
   sections.push(`<section><h2>Alarms</h2>
-${lineChart({ title: 'Alarms raised and cleared', series: [{ name: 'raised', color: PALETTE[3]!, points: a.buckets.map((b) => [Date.parse(b.start), b.raised]) }, { name: 'cleared', color: PALETTE[2]!, points: a.buckets.map((b) => [Date.parse(b.start), b.cleared]) }], fromMs: from, toMs: to })}
+${lineChart({ title: `Alarms raised and cleared per ${s.period.bucket_seconds / 60} min`, counts: true, series: [{ name: 'raised', color: PALETTE[3]!, points: a.buckets.map((b) => [Date.parse(b.start), b.raised]) }, { name: 'cleared', color: PALETTE[2]!, points: a.buckets.map((b) => [Date.parse(b.start), b.cleared]) }], fromMs: from, toMs: to })}
 ${barChart({ title: 'Raised by rule', bars: a.by_rule.map((r, i) => ({ label: `${r.rule} (${r.kind})`, value: r.raised, color: PALETTE[i % PALETTE.length] })) })}
 ${table(['rule', 'kind', 'raised', 'cleared', 'suppressed'], a.by_rule.map((r) => [r.rule, r.kind, num(r.raised), num(r.cleared), num(r.suppressed)]), (i) => i > 1)}
 <h3>Most alarmed</h3>

@@ -26,7 +26,8 @@ export interface ThroughputSummary {
   dimension: string | null;
   records: number;
   records_per_s: number | null;
-  buckets: Array<{ start: string; records: number; records_per_s: number }>;
+  /** records_per_s is null for a bucket no KPI window started in (the period's ragged ends, a daemon stopped) */
+  buckets: Array<{ start: string; records: number; records_per_s: number | null }>;
 }
 
 /** Indicators summed over a period (or a bucket) and the rates recomputed from the sums. */

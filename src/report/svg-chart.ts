@@ -1,6 +1,6 @@
 // Charts as inline SVG text, drawn in Node without a browser: d3-scale for the axes, d3-shape for the lines; time-series lines and horizontal bars.
 import { scaleLinear, scaleLog, scaleUtc } from 'd3-scale';
-import { line, curveMonotoneX } from 'd3-shape';
+import { line, curveMonotoneX, curveStepAfter } from 'd3-shape';
 
 export interface LineSeries {
   name: string;
@@ -23,6 +23,8 @@ export interface LineChartOptions {
   threshold?: { value: number; label: string };
   width?: number;
   height?: number;
+  /** counts per bucket: steps rather than curves, whole-number ticks */
+  counts?: boolean;
 }
 
 /** Six colours that stay apart for the common forms of colour blindness (Okabe–Ito). */
@@ -63,7 +65,9 @@ export function lineChart(o: LineChartOptions): string {
     lx += 24 + s.name.length * 6.2;
   }
   parts.push(`<g transform="translate(${MARGIN.left},${MARGIN.top})">`);
-  const yTicks = o.log ? y.ticks(4).filter((_v: number, i: number, a: number[]) => a.length <= 6 || i % Math.ceil(a.length / 6) === 0) : y.ticks(5);
+  const yTicks = o.log
+    ? y.ticks(4).filter((_v: number, i: number, a: number[]) => a.length <= 6 || i % Math.ceil(a.length / 6) === 0)
+    : y.ticks(5).filter((v: number) => !o.counts || Number.isInteger(v));
   for (const t of yTicks) {
     const ty = y(t);
     parts.push(`<line x1="0" x2="${innerW}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="grid"/><text x="-6" y="${(ty + 3).toFixed(1)}" class="tick" text-anchor="end">${escapeXml(fmt(t))}</text>`);
@@ -82,7 +86,7 @@ export function lineChart(o: LineChartOptions): string {
     .defined((p) => p[1] !== null && Number.isFinite(p[1]) && (!o.log || p[1] > 0))
     .x((p) => x(new Date(p[0])))
     .y((p) => y(p[1] as number))
-    .curve(curveMonotoneX);
+    .curve(o.counts ? curveStepAfter : curveMonotoneX);
   for (const s of o.series) {
     const d = path(s.points);
     if (d !== null && d !== '') parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
