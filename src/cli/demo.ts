@@ -139,6 +139,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say(`  alarms            ${fmt(c.alarms)} into ${topics.alarms}`);
   say(`  transactions      ${fmt(c.transactions)} committed, ${fmt(c.aborts)} aborted`);
   say(`  latency (produce → committed, last minute)  p50 ${lat.p50}  p99 ${lat.p99}  p99.9 ${lat.p999}  max ${lat.max}   SLA 60 s`);
+  say(`  report            npx lux report --config ${path.relative(process.cwd(), configFile)} --since 1h --out ${path.relative(process.cwd(), path.join(STATE_DIR, 'reports'))}`);
   if (genError !== undefined) {
     process.stderr.write(`lux demo: the generator failed: ${(genError as Error).message}\n`);
     return 1;
