@@ -9,6 +9,7 @@ import { collectReport, type ReportSources } from '../report/collect.js';
 import { renderReportHtml } from '../report/report-html.js';
 import { postReport } from '../report/post.js';
 import { REPORT_DEFAULTS } from '../report/report-defaults.js';
+import { securityProperties } from '../kafka/security.js';
 
 const USAGE = `usage: lux report (--since DURATION | --from ISO [--to ISO]) --out DIR [options]
 
@@ -67,7 +68,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
     alarmsTopic: opts['alarms-topic'] ?? fromConfig?.alarms ?? REPORT_DEFAULTS.alarmsTopic,
     dlqTopic: opts['dlq-topic'] ?? fromConfig?.dlq ?? REPORT_DEFAULTS.dlqTopic,
     enrichedTopic: opts['enriched-topic'] ?? fromConfig?.enriched,
-    kafkaExtra: config?.kafka.extra,
+    // the daemon's own connection properties: security (TLS, SASL) and kafka.extra
+    kafkaExtra: config === undefined ? undefined : { ...securityProperties(config.kafka.security), ...config.kafka.extra },
   };
   let slaSeconds: number = config?.sla.seconds ?? REPORT_DEFAULTS.slaSeconds;
   if (opts['sla-seconds'] !== undefined) {

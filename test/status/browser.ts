@@ -4,6 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
+/** What the page callbacks below touch in the browser (the tests are type-checked without the DOM library). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
 export const CHROMIUM = process.env.LUX_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Whether the browser tests can run; in CI a missing browser is a failure, not a skip (.ci/run installs it). */
@@ -51,7 +58,7 @@ export async function openBrowser(): Promise<BrowserSession> {
 /** Non-blank pixels of a canvas under `selector` (the chart drew something). */
 export async function canvasInk(page: Page, selector: string): Promise<number> {
   return page.$eval(selector, (c) => {
-    const canvas = c as HTMLCanvasElement;
+    const canvas = c as unknown as PageCanvas;
     const ctx = canvas.getContext('2d');
     if (ctx === null || canvas.width === 0) return 0;
     const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;

@@ -8,6 +8,9 @@ import { daemonTopics, makeFrames, sleep, startDaemon, writeConfig, type Running
 import type { StatusDocument } from '../../src/status/status-document.js';
 import { canvasInk, chromiumPresent, openBrowser, type BrowserSession } from './browser.js';
 
+/** The page's document, as the callbacks run in the browser see it (the tests are type-checked without the DOM library). */
+declare const document: { getElementById(id: string): { textContent: string | null } | null; querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): { length: number } };
+
 const SCREENSHOT = path.resolve(import.meta.dirname, '../../.lux/status-page-daemon.png');
 const present = chromiumPresent();
 

@@ -2,6 +2,7 @@
 import type { AlarmMessage } from '../../src/report/alarm-message.js';
 import type { KpiMessage } from '../../src/report/kpi-message.js';
 import type { StatusSource } from '../../src/status/status-source.js';
+import type { LatencyPoint } from '../../src/status/status-document.js';
 import { OpenAlarms } from '../../src/status/open-alarms.js';
 import { DeadLetterSamples } from '../../src/status/dead-letter-samples.js';
 import { topologyGraph } from '../../src/status/topology-graph.js';
@@ -93,7 +94,7 @@ export class ScriptedSource implements StatusSource {
   sla() {
     return { seconds: 60, percentile: 99.9, breached: false, reason: 'event_to_commit p99.9 0.3 s, max 0.9 s <= 60 s' };
   }
-  latency() {
+  latency(): LatencyPoint | null {
     const t = Date.now() / 1000;
     const p50 = Math.round(120 + 40 * Math.sin(t / 2));
     return { p50_ms: p50, p99_ms: p50 * 3, max_ms: p50 * 6, count: 5000 };

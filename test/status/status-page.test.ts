@@ -9,6 +9,9 @@ import type { StatusDocument } from '../../src/status/status-document.js';
 import { ScriptedSource, failureAlarm, kpiAlarm } from './scripted-source.js';
 import { canvasInk, chromiumPresent, heapAfterGc, openBrowser, type BrowserSession } from './browser.js';
 
+/** The page's document, as the callbacks run in the browser see it (the tests are type-checked without the DOM library). */
+declare const document: { getElementById(id: string): { textContent: string | null } | null; querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): { length: number } };
+
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCREENSHOT = path.join(ROOT, '.lux', 'status-page.png');
 const present = chromiumPresent();
@@ -38,7 +41,7 @@ describe.skipIf(!present)('the status page in Chromium, fed by a scripted source
     expect(await page.locator('#graph g.node').count()).toBe(doc.topology.nodes.length);
     expect(await page.locator('#graph g.edge').count()).toBe(doc.topology.edges.length);
     // laid out, not stacked: the nodes sit in several columns (ranks) and rows
-    const boxes = await page.locator('#graph g.node').evaluateAll((gs) => gs.map((g) => (g as SVGGElement).getAttribute('transform')));
+    const boxes = await page.locator('#graph g.node').evaluateAll((gs) => gs.map((g) => (g as unknown as { getAttribute(n: string): string | null }).getAttribute('transform')));
     const xs = new Set(boxes.map((t) => /translate\(([-\d.]+)/.exec(t ?? '')?.[1]));
     expect(xs.size).toBeGreaterThanOrEqual(3);
     // the charts: uPlot canvases with ink once data arrived
