@@ -192,7 +192,7 @@ export interface KpiEngineOptions extends KpiMergeOptions {
 }
 
 const NO_COUNTERS: KpiMergeCounters = {
-  windowsClosed: 0, kpisEmitted: 0, lateRecords: 0, messagesSkipped: 0, openAlarms: 0, keysHeld: 0, windowsHeld: 0, latenciesHeld: 0, stateBytes: 0, shards: 0, stagedMessages: 0,
+  windowsClosed: 0, kpisEmitted: 0, lateRecords: 0, messagesSkipped: 0, openAlarms: 0, keysHeld: 0, windowsHeld: 0, latenciesHeld: 0, stateBytes: 0, shards: 0, stagedMessages: 0, watermarkMs: -Infinity,
 };
 
 /** Starts the KPI thread and moves its merge state with the pipeline's transactions. */

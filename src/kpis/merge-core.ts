@@ -64,6 +64,8 @@ export interface KpiMergeCounters {
   stateBytes: number;
   shards: number;
   stagedMessages: number;
+  /** the smallest watermark of the owned shards (before lateness); -Infinity while one is held */
+  watermarkMs: number;
 }
 
 /** What one transaction writes for the KPIs. */
@@ -352,7 +354,10 @@ export class KpiMergeCore {
     let latenciesHeld = 0;
     let stateBytes = 0;
     let staged = 0;
+    let watermarkMs = Infinity;
     for (const s of this.shards.values()) {
+      const wm = s.marks.watermark();
+      if (wm < watermarkMs) watermarkMs = wm;
       openAlarms += s.alarms.size;
       keysHeld += s.store.active;
       windowsHeld += s.store.windowCount;
@@ -369,6 +374,7 @@ export class KpiMergeCore {
       stateBytes,
       shards: this.shards.size,
       stagedMessages: staged,
+      watermarkMs: this.shards.size === 0 ? -Infinity : watermarkMs,
     };
   }
 

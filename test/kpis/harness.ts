@@ -12,6 +12,7 @@ import { encodeFrame, type RecordInput } from '../../src/gen/frame-encoder.js';
 import { Mulberry32, TrafficModel } from '../../src/gen/traffic.js';
 import { BatchPartials } from '../../src/kpis/batch-partials.js';
 import { DIMENSIONS } from '../../src/kpis/names.js';
+import { TransactionPartials, type PartialsMessage } from '../../src/kpis/transaction-partials.js';
 import type { EnrichedRecord } from './model.js';
 
 const EXAMPLES = path.join(import.meta.dirname, '../../examples/refdata');
@@ -178,4 +179,42 @@ export function smallReference(): Reference {
       interventions: [],
     }),
   );
+}
+
+/** An instance's KPI side over synthetic records: a worker's BatchPartials and the main thread's TransactionPartials. */
+export class SynthInstance {
+  readonly tp: TransactionPartials;
+  readonly partials: BatchPartials;
+  constructor(windowMs: number, shards: number, partitions: readonly number[], nowMs = 0, idleTimeoutMs = 30_000, reference: Reference = smallReference()) {
+    this.tp = new TransactionPartials({ windowMs, shards, idleTimeoutMs });
+    this.tp.assign(partitions, nowMs);
+    this.partials = new BatchPartials({ windowMs, shards, dimensions: DIMENSIONS });
+    this.partials.use(reference);
+  }
+
+  /** One batch of records from `partition`, added to the open transaction. */
+  batch(records: readonly SynthRecord[], partition: number, nowMs = 0): this {
+    foldSynthetic(this.partials, records, partition);
+    this.tp.add(this.partials.finish(), nowMs);
+    return this;
+  }
+
+  /** Commits the open transaction: its partials messages. */
+  commit(nowMs = 0): PartialsMessage[] {
+    const m = this.tp.prepare(nowMs);
+    this.tp.settle(true);
+    return m;
+  }
+}
+
+/** An append-only partials log fed by instances' commits, read by merge cores per shard. */
+export class Log {
+  readonly shards: Buffer[][];
+  constructor(shards: number) {
+    this.shards = Array.from({ length: shards }, () => []);
+  }
+  append(messages: readonly PartialsMessage[]): this {
+    for (const m of messages) this.shards[m.shard].push(m.value);
+    return this;
+  }
 }
