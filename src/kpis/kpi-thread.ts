@@ -256,12 +256,16 @@ export class KpiEngine {
   /** Takes a partials shard with the state values read back from the state topic under its keys (none when fresh). */
   assign(shard: number, values: readonly Uint8Array[]): Promise<void> {
     const copies = values.map((v) => new Uint8Array(v));
-    return this.request<KpiMergeCounters>({ type: 'assign', shard, values: copies }, copies.map((c) => c.buffer as ArrayBuffer)).then(() => undefined);
+    return this.request<KpiMergeCounters>({ type: 'assign', shard, values: copies }, copies.map((c) => c.buffer as ArrayBuffer)).then((c) => {
+      this.latest = c;
+    });
   }
 
   /** Drops a revoked shard (after its last transaction settled). */
   forget(shard: number): Promise<void> {
-    return this.request<KpiMergeCounters>({ type: 'forget', shard }).then(() => undefined);
+    return this.request<KpiMergeCounters>({ type: 'forget', shard }).then((c) => {
+      this.latest = c;
+    });
   }
 
   /**
@@ -313,12 +317,11 @@ export class KpiEngine {
   /** Ends the thread; what no transaction committed is read again after a restart. */
   stop(): Promise<void> {
     const w = this.worker;
-    if (w === null) return Promise.resolve();
+    if (w === null || this.dead !== null) return Promise.resolve(); // a dead thread has exited already
     if (this.stopped === null) {
       this.stopped = new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
-        if (this.dead !== null) void w.terminate();
-        else w.postMessage({ type: 'stop' } satisfies ToThread);
+        w.postMessage({ type: 'stop' } satisfies ToThread);
       });
     }
     return this.stopped;
