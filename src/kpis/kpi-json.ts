@@ -59,15 +59,25 @@ export function nearestRank(sorted: Uint16Array, pct: number): number {
   return sorted[Math.max(1, Math.floor((pct * n + 99) / 100)) - 1];
 }
 
-/** The KPI object of entry `e` of a store, its window index `window`; sorts the entry's latencies in place. */
-export function kpiObject(store: KpiWindowStore, e: number, window: number, windowMs: number): KpiJson {
+/** A window's start and end as the KPI JSON writes them (computed once per window, not per key). */
+export interface WindowTimes {
+  start: string;
+  end: string;
+}
+
+export function windowTimes(window: number, windowMs: number): WindowTimes {
+  return { start: new Date(window * windowMs).toISOString(), end: new Date((window + 1) * windowMs).toISOString() };
+}
+
+/** The KPI object of entry `e` of a store, in the window of `times`; sorts the entry's latencies in place. */
+export function kpiObject(store: KpiWindowStore, e: number, times: WindowTimes): KpiJson {
   const f = store.fields;
   const b = e * MEASURES;
   const lat = store.latLen[e] > 0 ? store.sortedLatencies(e) : null;
   const rsrpCount = f[b + M_RSRP_COUNT];
   return {
-    window_start: new Date(window * windowMs).toISOString(),
-    window_end: new Date((window + 1) * windowMs).toISOString(),
+    window_start: times.start,
+    window_end: times.end,
     dimension: DIMENSIONS[store.dim[e]],
     key: store.keyText(e),
     records: f[b + M_RECORDS],

@@ -9,8 +9,9 @@ import type { SlotGeometry } from '../decode/layout.js';
 import { Reference } from '../enrich/reference.js';
 import { Snapshot } from '../enrich/snapshot.js';
 import { BatchPartials } from './batch-partials.js';
-import { ByteReader } from './leb128.js';
-import { kpiObject } from './kpi-json.js';
+import { ByteReader, ByteWriter } from './leb128.js';
+import { windowTimes } from './kpi-json.js';
+import { KpiJsonWriter } from './kpi-json-writer.js';
 import { DIMENSIONS } from './names.js';
 import { ChunkReader, readBatchPartials } from './partials-codec.js';
 import { KpiWindowStore } from './window-store.js';
@@ -42,19 +43,27 @@ export class LocalKpis {
 
   /** Closes every window and writes one KPI object per line to `out`; returns the objects written. */
   async write(out: Writable): Promise<number> {
-    let text = '';
+    const json = new ByteWriter(WRITE_CHUNK * 2);
+    const writer = new KpiJsonWriter(this.store);
+    const pending: Buffer[] = [];
     let written = 0;
-    const pending: string[] = [];
+    let times = windowTimes(0, this.windowMs);
+    let timesOf = -1;
     this.store.closeThrough(Infinity, (e, window) => {
-      text += JSON.stringify(kpiObject(this.store, e, window, this.windowMs)) + '\n';
+      if (window !== timesOf) {
+        times = windowTimes(window, this.windowMs);
+        timesOf = window;
+      }
+      writer.write(json, e, times);
+      json.u8(0x0a);
       written++;
-      if (text.length >= WRITE_CHUNK) {
-        pending.push(text);
-        text = '';
+      if (json.pos >= WRITE_CHUNK) {
+        pending.push(Buffer.from(json.copy()));
+        json.reset();
       }
     });
-    if (text !== '') pending.push(text);
-    for (const t of pending) if (!out.write(t)) await once(out, 'drain');
+    if (json.pos > 0) pending.push(Buffer.from(json.copy()));
+    for (const chunk of pending) if (!out.write(chunk)) await once(out, 'drain');
     return written;
   }
 }

@@ -7,7 +7,15 @@
 //   for drop_rate, the number of latency values for setup_latency_p95_ms;
 // - a null value (no denominator) never raises nor clears, whatever min_attempts says;
 // - raise: no alarm open and value < below (or > above); clear: open and value >= clear (or <= clear for above).
-import type { KpiJson } from './kpi-json.js';
+import {
+  M_ATTACH_ATTEMPTS,
+  M_ATTACH_SUCCESSES,
+  M_CALL_DROPS,
+  M_HANDOVER_ATTEMPTS,
+  M_HANDOVER_SUCCESSES,
+  M_SESSION_ATTEMPTS,
+  M_SESSION_SUCCESSES,
+} from './measures.js';
 import type { Dimension, KpiName } from './names.js';
 
 /** One `kpis.rules[]` entry, validated (config/schema.ts): exactly one of below and above; clear filled in. */
@@ -27,20 +35,23 @@ export interface KpiReading {
   attempts: number;
 }
 
-export function readKpi(kpi: KpiName, k: KpiJson): KpiReading {
+/**
+ * The reading of `kpi` from an aggregate (`f[base]`, measures.ts) and its setup latencies' count and p95: the same
+ * values its KPI object shows.
+ */
+export function readKpi(kpi: KpiName, f: Float64Array, base: number, latencyCount: number, latencyP95: number): KpiReading {
+  const ratio = (num: number, den: number): KpiReading => ({ value: den === 0 ? null : num / den, attempts: den });
   switch (kpi) {
     case 'attach_success_rate':
-      return { value: k.attach.success_rate, attempts: k.attach.attempts };
+      return ratio(f[base + M_ATTACH_SUCCESSES], f[base + M_ATTACH_ATTEMPTS]);
     case 'session_success_rate':
-      return { value: k.session.success_rate, attempts: k.session.attempts };
+      return ratio(f[base + M_SESSION_SUCCESSES], f[base + M_SESSION_ATTEMPTS]);
     case 'handover_success_rate':
-      return { value: k.handover.success_rate, attempts: k.handover.attempts };
+      return ratio(f[base + M_HANDOVER_SUCCESSES], f[base + M_HANDOVER_ATTEMPTS]);
     case 'drop_rate':
-      return { value: k.drops.drop_rate, attempts: k.session.successes };
-    case 'setup_latency_p95_ms': {
-      const l = k.session.setup_latency_ms;
-      return { value: l === null ? null : l.p95, attempts: l === null ? 0 : l.count };
-    }
+      return ratio(f[base + M_CALL_DROPS], f[base + M_SESSION_SUCCESSES]);
+    case 'setup_latency_p95_ms':
+      return { value: latencyCount === 0 ? null : latencyP95, attempts: latencyCount };
   }
 }
 
