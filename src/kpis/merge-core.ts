@@ -16,9 +16,11 @@
 import { KpiFormatError, KpiUsageError } from './errors.js';
 import { DEFAULTS } from '../config/schema.js';
 import { kpiAlarmId, decide, readKpi, thresholdOf, RAISE, CLEAR, type KpiRuleSpec } from './rules.js';
-import { kpiKey, kpiObject, kpiValue, type KpiAlarmDecision } from './kpi-json.js';
+import { windowTimes, type KpiAlarmDecision } from './kpi-json.js';
+import { KpiJsonWriter } from './kpi-json-writer.js';
+import { ByteWriter } from './leb128.js';
 import { MarksTable } from './marks.js';
-import { M_RECORDS } from './measures.js';
+import { M_RECORDS, MEASURES } from './measures.js';
 import { DIMENSIONS, DIM_COUNT, dimensionCode, type Dimension } from './names.js';
 import { ChunkReader, openPartialsMessage, type PartialsSink } from './partials-codec.js';
 import {
@@ -30,6 +32,13 @@ import {
   type OpenKpiAlarm,
 } from './state-codec.js';
 import { KpiWindowStore } from './window-store.js';
+
+export const MERGE_DEFAULTS = {
+  /** the KPI values' buffer of a transaction, to start with */
+  jsonBytes: 1 << 20,
+  /** beyond this, it is dropped after the transaction (a window close of 100,000 keys takes ~55 MB once a window) */
+  keptJsonBytes: 4 << 20,
+} as const;
 
 export interface KpiMergeOptions {
   /** kpis.window_ms: a message written for another window size is refused */
@@ -95,6 +104,7 @@ interface Committed {
 class Shard implements PartialsSink {
   readonly id: number;
   readonly store = new KpiWindowStore();
+  readonly writer = new KpiJsonWriter(this.store);
   marks: MarksTable;
   /** end (ms) of the last window closed; -Infinity before the first */
   closedThroughMs = -Infinity;
@@ -168,6 +178,10 @@ export class KpiMergeCore {
   private totals = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0, messagesSkipped: 0 };
   /** what the prepared transaction returned (its offsets and values become the committed ones) */
   private preparedOut: KpiPrepared | null = null;
+  /** the KPI values of the transaction being prepared, back to back; their keys and ends */
+  private json = new ByteWriter(MERGE_DEFAULTS.jsonBytes);
+  private kpiKeys: string[] = [];
+  private kpiEnds: number[] = [];
 
   constructor(options: KpiMergeOptions) {
     if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new KpiUsageError(`window_ms must be a positive integer, got ${options.windowMs}`);
@@ -232,9 +246,10 @@ export class KpiMergeCore {
   }
 
   /**
-   * One message of the partials topic (read_committed), read from `shard` at `offset`: checked now (a message of
-   * another window size, shard or shard count, or bytes that do not read, throw KpiFormatError naming the shard and
-   * offset) and staged; `prepare` applies it. The bytes must not change until then.
+   * One message of the partials topic (read_committed), read from `shard` at `offset`: its header is checked now (a
+   * message of another window size, shard or shard count throws KpiFormatError naming the shard and offset) and it is
+   * staged; `prepare` reads its chunks (bytes that do not read fail that prepare, naming the shard and offset: discard
+   * then). The bytes must not change until then.
    */
   receive(shard: number, offset: number, bytes: Uint8Array): void {
     const s = this.shards.get(shard);
@@ -250,7 +265,6 @@ export class KpiMergeCore {
         `written by an instance with ${header.shards} shards, this one has ${this.shardCount} (the partials topic's partition count changed?)`,
       );
     }
-    this.reader.readChunks(reader, null);
     s.staged.push({ offset, bytes });
   }
 
@@ -261,9 +275,13 @@ export class KpiMergeCore {
   prepare(nowMs: number = Date.now()): KpiPrepared {
     void nowMs;
     if (this.preparedFlag) throw new KpiUsageError('prepare while a transaction is prepared (settle it first)');
+    // (a message that fails to read leaves the transaction prepared and half applied: the caller discards)
     this.preparedFlag = true;
     this.pending = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0 };
     const out: KpiPrepared = { kpis: [], alarms: [], offsets: [], state: [], counters: this.counters() };
+    this.json.reset();
+    this.kpiKeys = [];
+    this.kpiEnds = [];
     for (const s of this.shards.values()) {
       this.apply(s);
       this.close(s, out);
@@ -276,6 +294,14 @@ export class KpiMergeCore {
         const a = s.alarms.get(key);
         out.state.push({ key, value: a === undefined ? null : encodeAlarmState(s.id, a) });
       }
+    }
+    // one buffer of its own for the transaction's KPI values (the writer's is reused), a view per value; a writer
+    // grown by a large window close gives its memory back
+    const values = Buffer.from(this.json.buf.subarray(0, this.json.pos));
+    if (this.json.buf.length > MERGE_DEFAULTS.keptJsonBytes) this.json = new ByteWriter(MERGE_DEFAULTS.jsonBytes);
+    for (let i = 0, from = 0; i < this.kpiKeys.length; i++) {
+      out.kpis.push({ key: this.kpiKeys[i], value: values.subarray(from, this.kpiEnds[i]) });
+      from = this.kpiEnds[i];
     }
     out.counters = this.counters();
     this.preparedOut = out;
@@ -421,29 +447,40 @@ export class KpiMergeCore {
     if (throughMs <= s.closedThroughMs) return;
     const W = this.windowMs;
     const store = s.store;
+    const json = this.json;
+    const writer = s.writer;
+    let times = windowTimes(0, W);
+    let timesOf = -1;
     this.pending.windowsClosed += store.closeThrough(last, (e, window) => {
-      const k = kpiObject(store, e, window, W);
-      out.kpis.push({ key: kpiKey(k), value: kpiValue(k) });
+      if (window !== timesOf) {
+        times = windowTimes(window, W);
+        timesOf = window;
+      }
+      writer.write(json, e, times);
+      const dim = store.dim[e];
+      const key = store.keyText(e);
+      this.kpiKeys.push(`${DIMENSIONS[dim]}:${key}`);
+      this.kpiEnds.push(json.pos);
       this.pending.kpisEmitted++;
-      const rules = this.rulesByDim[store.dim[e]];
+      const rules = this.rulesByDim[dim];
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i];
-        const key = alarmStateKey(s.id, { rule: rule.name, dimension: rule.dimension, key: k.key });
-        const open = s.alarms.get(key);
-        const reading = readKpi(rule.kpi, k);
+        const stateKey = alarmStateKey(s.id, { rule: rule.name, dimension: rule.dimension, key });
+        const open = s.alarms.get(stateKey);
+        const reading = readKpi(rule.kpi, store.fields, e * MEASURES, writer.latencyCount, writer.latencyP95);
         const d = decide(rule, reading, open !== undefined);
         if (d === 0) continue;
-        if (!s.alarmJournal.has(key)) s.alarmJournal.set(key, open);
+        if (!s.alarmJournal.has(stateKey)) s.alarmJournal.set(stateKey, open);
         const endMs = (window + 1) * W;
         const raiseEndMs = d === RAISE ? endMs : open!.raiseEndMs;
-        if (d === RAISE) s.alarms.set(key, { rule: rule.name, dimension: rule.dimension, key: k.key, raiseEndMs });
-        else if (d === CLEAR) s.alarms.delete(key);
+        if (d === RAISE) s.alarms.set(stateKey, { rule: rule.name, dimension: rule.dimension, key, raiseEndMs });
+        else if (d === CLEAR) s.alarms.delete(stateKey);
         out.alarms.push({
-          alarmId: kpiAlarmId(rule.name, rule.dimension, k.key, raiseEndMs),
+          alarmId: kpiAlarmId(rule.name, rule.dimension, key, raiseEndMs),
           rule: rule.name,
           state: d === RAISE ? 'raised' : 'cleared',
           dimension: rule.dimension,
-          key: k.key,
+          key,
           kpi: rule.kpi,
           value: reading.value!,
           threshold: thresholdOf(rule),

@@ -24,7 +24,7 @@
 // A chunk carries its own string table, so a transaction's message for a shard is its header followed by the chunks
 // of its batches copied as they are: nothing is parsed again on the main thread.
 import { isStringDimension, DIM_COUNT } from './names.js';
-import { ByteReader, ByteWriter, writeHeader } from './leb128.js';
+import { ByteReader, ByteWriter, writeHeader, zigzag } from './leb128.js';
 import { KpiFormatError, type KpiBytesOrigin } from './errors.js';
 import {
   MEASURES,
@@ -66,7 +66,35 @@ export interface PartitionMark {
   idle: boolean;
 }
 
-/** Writes one entry of a chunk body: the aggregate at `f[base]` and the latencies `lat[from, to)`. */
+/** Bytes an entry without latencies can take: window, dimension, key, mask and every field as a full varint. */
+const MAX_ENTRY_BYTES = 8 + 1 + 5 + 3 + (SIMPLE_FIELDS + 6) * 8;
+
+/** An unsigned varint (0 ≤ v ≤ 2^53) at b[p]; returns the position after it. The caller made room. */
+function putUint(b: Uint8Array, p: number, v: number): number {
+  if (v < 0x80) {
+    b[p] = v;
+    return p + 1;
+  }
+  if (v < 2147483648) {
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+  } else {
+    while (v >= 0x80) {
+      const low = v % 128;
+      b[p++] = low | 0x80;
+      v = (v - low) / 128;
+    }
+  }
+  b[p] = v;
+  return p + 1;
+}
+
+/**
+ * Writes one entry of a chunk body: the aggregate at `f[base]` and the latencies `lat[from, to)`. Room is made once
+ * for the whole entry; the fields go straight into the buffer (this runs for every key of every batch).
+ */
 export function writeEntry(
   w: ByteWriter,
   windowDelta: number,
@@ -78,28 +106,34 @@ export function writeEntry(
   from: number,
   to: number,
 ): void {
-  w.sint(windowDelta);
-  w.u8(dim);
-  w.uint(key);
+  w.ensure(MAX_ENTRY_BYTES + 3 * (to - from));
+  const b = w.buf;
+  let p = putUint(b, w.pos, zigzag(windowDelta));
+  b[p++] = dim;
+  p = putUint(b, p, key);
   let mask = 0;
   for (let i = 0; i < SIMPLE_FIELDS; i++) if (f[base + i] !== 0) mask |= 1 << i;
-  if (f[base + M_RSRP_COUNT] !== 0) mask |= 1 << BIT_RSRP;
-  if (f[base + M_BYTES_UP] !== 0) mask |= 1 << BIT_BYTES_UP;
-  if (f[base + M_BYTES_DOWN] !== 0) mask |= 1 << BIT_BYTES_DOWN;
+  const rsrp = f[base + M_RSRP_COUNT] !== 0;
+  const up = f[base + M_BYTES_UP];
+  const down = f[base + M_BYTES_DOWN];
+  if (rsrp) mask |= 1 << BIT_RSRP;
+  if (up !== 0) mask |= 1 << BIT_BYTES_UP;
+  if (down !== 0) mask |= 1 << BIT_BYTES_DOWN;
   if (to > from) mask |= 1 << BIT_LATENCY;
-  w.uint(mask);
-  for (let i = 0; i < SIMPLE_FIELDS; i++) if (f[base + i] !== 0) w.uint(f[base + i]);
-  if (f[base + M_RSRP_COUNT] !== 0) {
-    w.uint(f[base + M_RSRP_COUNT]);
-    w.sint(f[base + M_RSRP_SUM]);
-    w.sint(f[base + M_RSRP_MIN]);
+  p = putUint(b, p, mask);
+  for (let i = 0; i < SIMPLE_FIELDS; i++) if (f[base + i] !== 0) p = putUint(b, p, f[base + i]);
+  if (rsrp) {
+    p = putUint(b, p, f[base + M_RSRP_COUNT]);
+    p = putUint(b, p, zigzag(f[base + M_RSRP_SUM]));
+    p = putUint(b, p, zigzag(f[base + M_RSRP_MIN]));
   }
-  if (f[base + M_BYTES_UP] !== 0) w.uint(f[base + M_BYTES_UP]);
-  if (f[base + M_BYTES_DOWN] !== 0) w.uint(f[base + M_BYTES_DOWN]);
+  if (up !== 0) p = putUint(b, p, up);
+  if (down !== 0) p = putUint(b, p, down);
   if (to > from) {
-    w.uint(to - from);
-    for (let i = from; i < to; i++) w.uint(lat[i]);
+    p = putUint(b, p, to - from);
+    for (let i = from; i < to; i++) p = putUint(b, p, lat[i]);
   }
+  w.pos = p;
 }
 
 /** Receives what a chunk holds, entry by entry; nothing is allocated per entry. */

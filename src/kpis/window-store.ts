@@ -55,10 +55,11 @@ export class KpiWindowStore implements PartialsSink {
   private free = new Int32Array(0);
   private freeTop = 0;
 
-  // ── index: entry + 1 per cell, 0 empty
+  // ── index: per cell, entry + 1 (0 empty) and the entry's key beside it, so a probe that passes another key
+  // costs no read of the entry arrays (the store is large and read at random: misses dominate)
   private indexCap = 0;
   private shift = 32;
-  private index = new Int32Array(0);
+  private index = new Uint32Array(0);
 
   // ── latency arena
   arena = new Uint16Array(WINDOW_STORE_DEFAULTS.initialLatencies);
@@ -120,10 +121,12 @@ export class KpiWindowStore implements PartialsSink {
     let s = homeOf(window, dim, key, this.shift);
     const index = this.index;
     for (;;) {
-      const v = index[s];
+      const v = index[2 * s];
       if (v === 0) break;
-      const e = v - 1;
-      if (this.key[e] === key && this.dim[e] === dim && this.win[e] === window) return e;
+      if (index[2 * s + 1] === key) {
+        const e = v - 1;
+        if (this.dim[e] === dim && this.win[e] === window) return e;
+      }
       s = (s + 1) & mask;
     }
     if (!create) return -1;
@@ -132,7 +135,8 @@ export class KpiWindowStore implements PartialsSink {
       return this.find(window, dim, key, true);
     }
     const e = this.take();
-    index[s] = e + 1;
+    index[2 * s] = e + 1;
+    index[2 * s + 1] = key;
     this.win[e] = window;
     this.dim[e] = dim;
     this.key[e] = key;
@@ -263,13 +267,14 @@ export class KpiWindowStore implements PartialsSink {
   private rehash(cap: number): void {
     this.indexCap = cap;
     this.shift = 32 - Math.log2(cap);
-    this.index = new Int32Array(cap);
+    this.index = new Uint32Array(cap * 2);
     const mask = cap - 1;
     for (let e = 0; e < this.highWater; e++) {
       if (this.used[e] === 0) continue;
       let s = homeOf(this.win[e], this.dim[e], this.key[e], this.shift);
-      while (this.index[s] !== 0) s = (s + 1) & mask;
-      this.index[s] = e + 1;
+      while (this.index[2 * s] !== 0) s = (s + 1) & mask;
+      this.index[2 * s] = e + 1;
+      this.index[2 * s + 1] = this.key[e];
     }
   }
 
@@ -278,19 +283,20 @@ export class KpiWindowStore implements PartialsSink {
     const mask = this.indexCap - 1;
     const index = this.index;
     let i = homeOf(this.win[e], this.dim[e], this.key[e], this.shift);
-    while (index[i] !== e + 1) i = (i + 1) & mask;
+    while (index[2 * i] !== e + 1) i = (i + 1) & mask;
     for (;;) {
-      index[i] = 0;
+      index[2 * i] = 0;
       let j = i;
       for (;;) {
         j = (j + 1) & mask;
-        const v = index[j];
+        const v = index[2 * j];
         if (v === 0) return;
         const k = homeOf(this.win[v - 1], this.dim[v - 1], this.key[v - 1], this.shift);
         // the entry at j may stay when its home lies cyclically in (i, j]
         const stays = i <= j ? i < k && k <= j : i < k || k <= j;
         if (stays) continue;
-        index[i] = v;
+        index[2 * i] = v;
+        index[2 * i + 1] = index[2 * j + 1];
         i = j;
         break;
       }
@@ -302,7 +308,9 @@ export class KpiWindowStore implements PartialsSink {
   private appendLatencies(e: number, lat: Uint16Array, n: number): void {
     const len = this.latLen[e];
     if (len + n > this.latCap[e]) this.moveVector(e, len + n);
-    this.arena.set(lat.subarray(0, n), this.latStart[e] + len);
+    const arena = this.arena;
+    const at = this.latStart[e] + len;
+    for (let i = 0; i < n; i++) arena[at + i] = lat[i];
     this.latLen[e] = len + n;
     this.latencies += n;
   }

@@ -262,15 +262,22 @@ describe('messages that are not ours', () => {
     const four = new KpiMergeCore({ windowMs: W, rawPartitions: 1, shards: 4 });
     four.assign(0, []);
     expect(() => four.receive(0, 0, m0.value)).toThrow(/2 shards, this one has 4/);
+    // a body that does not read fails the prepare that reads it; a discard puts the core back
     const cut = m0.value.subarray(0, m0.value.length - 3);
+    other.receive(0, 9, cut);
     try {
-      other.receive(0, 9, cut);
+      other.prepare(0);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(KpiFormatError);
       expect((e as KpiFormatError).offset).toBe(9);
       expect((e as KpiFormatError).reason).toBe('truncated');
     }
+    other.discard();
+    expect(other.prepared).toBe(false);
+    other.receive(0, 9, m0.value);
+    expect(other.prepare(0).offsets).toEqual([{ shard: 0, offset: 9 }]);
+    other.settle(true);
     // a shard not owned: skipped and counted
     const mine = new KpiMergeCore({ windowMs: W, rawPartitions: 1 });
     mine.receive(5, 0, m0.value);
