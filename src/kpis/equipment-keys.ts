@@ -26,7 +26,7 @@ function hashId(id: number, shift: number): number {
 export class EquipmentKeys {
   private reference: Reference | null = null;
   private version = -1;
-  // ── the cache: open addressing on equipment_id; slot + 1 in `used` style: filled[s] = 1
+  // ── the cache: open addressing on equipment_id (linear probing; filled[s] = 1 for a slot in use)
   private capacity = 0;
   private shift = 32;
   private count = 0;
@@ -37,7 +37,7 @@ export class EquipmentKeys {
   /** per snapshot (0 base, 1 overlay) and string id: the interned id, NO_KEY for null/empty; per version */
   private literals: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
   // ── interned strings (ids index these)
-  private readonly ids8 = new Map<string, number>();
+  private readonly byText = new Map<string, number>();
   readonly strings: string[] = [];
   /** hash of `region:<s>` and `vendor:<s>` per interned id (shard.ts) */
   regionHash = new Uint32Array(64);
@@ -60,7 +60,7 @@ export class EquipmentKeys {
     this.literals[0].clear();
     this.literals[1].clear();
     if (this.strings.length > EQUIPMENT_KEYS_DEFAULTS.maxStrings) {
-      this.ids8.clear();
+      this.byText.clear();
       this.strings.length = 0;
     }
   }
@@ -129,12 +129,12 @@ export class EquipmentKeys {
     const text = JSON.parse(snap.stringJson(stringId)) as string;
     let id: number = NO_KEY;
     if (text !== '') {
-      const had = this.ids8.get(text);
+      const had = this.byText.get(text);
       if (had !== undefined) id = had;
       else {
         id = this.strings.length;
         this.strings.push(text);
-        this.ids8.set(text, id);
+        this.byText.set(text, id);
         if (id >= this.regionHash.length) {
           const r = new Uint32Array(this.regionHash.length * 2);
           r.set(this.regionHash);
