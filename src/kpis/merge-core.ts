@@ -17,7 +17,7 @@ import { KpiFormatError, KpiUsageError } from './errors.js';
 import { DEFAULTS } from '../config/schema.js';
 import { kpiAlarmId, decide, readKpi, thresholdOf, RAISE, CLEAR, type KpiRuleSpec } from './rules.js';
 import { windowTimes, type KpiAlarmDecision } from './kpi-json.js';
-import { KpiJsonWriter } from './kpi-json-writer.js';
+import { KpiJsonWriter, TYPICAL_KPI_JSON_BYTES } from './kpi-json-writer.js';
 import { ByteWriter } from './leb128.js';
 import { MarksTable } from './marks.js';
 import { M_RECORDS, MEASURES } from './measures.js';
@@ -297,7 +297,7 @@ export class KpiMergeCore {
     }
     // one buffer of its own for the transaction's KPI values (the writer's is reused), a view per value; a writer
     // grown by a large window close gives its memory back
-    const values = Buffer.from(this.json.buf.subarray(0, this.json.pos));
+    const values = Buffer.from(this.json.buf.slice(0, this.json.pos).buffer, 0, this.json.pos);
     if (this.json.buf.length > MERGE_DEFAULTS.keptJsonBytes) this.json = new ByteWriter(MERGE_DEFAULTS.jsonBytes);
     for (let i = 0, from = 0; i < this.kpiKeys.length; i++) {
       out.kpis.push({ key: this.kpiKeys[i], value: values.subarray(from, this.kpiEnds[i]) });
@@ -451,6 +451,7 @@ export class KpiMergeCore {
     const writer = s.writer;
     let times = windowTimes(0, W);
     let timesOf = -1;
+    json.ensure(store.entriesThrough(last) * TYPICAL_KPI_JSON_BYTES);
     this.pending.windowsClosed += store.closeThrough(last, (e, window) => {
       if (window !== timesOf) {
         times = windowTimes(window, W);
