@@ -28,6 +28,12 @@ export class MarksTable {
     this.idle = new Uint8Array(n);
   }
 
+  /** Raw partitions there are, at least `count` (the raw topic grew). */
+  extendTo(count: number): void {
+    if (count > this.times.length) this.ensure(count - 1);
+    if (count > this.count) this.count = count;
+  }
+
   /** One announced mark; returns whether it changed anything. */
   apply(partition: number, timeMs: number, idle: boolean): boolean {
     if (partition >= this.times.length) this.ensure(partition);

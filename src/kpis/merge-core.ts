@@ -224,6 +224,7 @@ export class KpiMergeCore {
       const v = decodeStateValue(bytes, { what: 'KPI state value', shard });
       if (v.shard !== shard) throw new KpiFormatError({ what: 'KPI state value', shard }, 'shard_mismatch', `a value of shard ${v.shard} given for shard ${shard}`);
       if (v.kind === 'shard') {
+        s.marks.extendTo(v.rawPartitions);
         for (const m of v.marks) s.marks.apply(m.partition, m.timeMs, m.idle);
         s.closedThroughMs = v.closedThroughMs;
         s.lateCountedThrough = v.lateCountedThrough;

@@ -305,3 +305,18 @@ describe('messages that are not ours', () => {
     expect(() => new KpiMergeCore({ windowMs: W, rawPartitions: 1 }).assign(3, [value])).toThrow(/a value of shard 0 given for shard 3/);
   });
 });
+
+describe('raw partitions', () => {
+  it('a state written when the raw topic had more partitions keeps them holding the watermark', () => {
+    const a = new KpiMergeCore({ windowMs: W, latenessMs: 0, rawPartitions: 3 });
+    a.assign(0, []);
+    const inst = new SynthInstance(W, 1, [0, 1]);
+    a.receive(0, 0, inst.batch([{ time: T0 + 50_000, equipment: 1 }], 0).batch([{ time: T0 + 50_000, equipment: 1 }], 1).commit()[0].value);
+    const state = a.prepare(0).state.filter((s) => s.value !== null).map((s) => s.value!);
+    a.settle(true);
+    expect(a.counters().watermarkMs).toBe(-Infinity); // partition 2 never heard of
+    const b = new KpiMergeCore({ windowMs: W, latenessMs: 0, rawPartitions: 2 });
+    b.assign(0, state);
+    expect(b.counters().watermarkMs).toBe(-Infinity); // still 3 partitions
+  });
+});
