@@ -31,7 +31,7 @@ export const MICRO_DEFAULTS = Object.freeze({
   json: path.join('bench-results', 'micro.json'),
   /** equipment in the lookup snapshot and the alarm windows (as the standalone benches) */
   equipment: 1_000_000,
-  groups: ['decode', 'lookups', 'serialize', 'ring', 'histogram', 'alarms'] as const,
+  groups: ['decode', 'lookups', 'serialize', 'ring', 'histogram', 'alarms', 'kpis'] as const,
 });
 
 type Group = (typeof MICRO_DEFAULTS.groups)[number];
@@ -58,6 +58,8 @@ async function casesOf(group: Group, equipment: number, time: number | undefined
       alarmEvaluate(set);
       return alarmCases(set, equipment, time);
     }
+    case 'kpis':
+      return (await import('./kpis.bench.js')).kpiCases(time);
   }
 }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { parseOptions, required } from './args.js';
+import { parseOptions, positiveInt, required } from './args.js';
 import { LuxError } from '../errors.js';
 import { loadRefTables } from '../enrich/csv-tables.js';
 import { buildSnapshot, type Snapshot } from '../enrich/snapshot.js';
@@ -10,33 +10,61 @@ import { RecordJsonWriter, recordJsonCapacity } from '../enrich/record-json.js';
 import { Lxe1Decoder, compileLxe1Sync, createDecoderMemory, type CompiledDecoder } from '../decode/wasm-decoder.js';
 import { MSG_WORDS, M_COUNT, M_FIRST, M_LEN, M_PTR, M_REASON, REC_BYTES, memoryPages, slotGeometry, type SlotGeometry } from '../decode/layout.js';
 import { REASON_NAMES } from '../decode/reasons.js';
+import { DEFAULTS, LIMITS } from '../config/schema.js';
+import { LocalKpis } from '../kpis/local-kpis.js';
 
-const USAGE = 'usage: lux decode --ref DIR [--in FILE] [--dlq FILE]';
+const USAGE = 'usage: lux decode --ref DIR [--in FILE] [--dlq FILE] [--kpis FILE [--kpi-window-ms MS]]';
 /** Frames per decode call and the frame area they share; a larger frame gets a larger memory of its own. */
 const BATCH_FRAMES = 4096;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 export async function decodeCommand(argv: string[]): Promise<number> {
-  const opts = parseOptions('decode', argv, { ref: { type: 'string' }, in: { type: 'string' }, dlq: { type: 'string' } });
+  const opts = parseOptions('decode', argv, {
+    ref: { type: 'string' },
+    in: { type: 'string' },
+    dlq: { type: 'string' },
+    kpis: { type: 'string' },
+    'kpi-window-ms': { type: 'string' },
+  });
   if (opts.help) {
-    process.stdout.write(`${USAGE}\n\nReads frames, each preceded by its length as a 4-byte big-endian integer (default: standard input),\nwrites one enriched record per line to standard output, and one {"index", "reason"} line per dead-lettered frame\nto the --dlq file (default: standard error).\n`);
+    process.stdout.write(
+      `${USAGE}\n\nReads frames, each preceded by its length as a 4-byte big-endian integer (default: standard input),\nwrites one enriched record per line to standard output, and one {"index", "reason"} line per dead-lettered frame\nto the --dlq file (default: standard error).\n` +
+        `With --kpis, also writes the indicators of every window (SPEC section 7, all four dimensions, windows of\n--kpi-window-ms, default ${DEFAULTS.kpis.window_ms}) to FILE, one JSON object per line, once the input is read.\n`,
+    );
     return 0;
   }
   const refDir = required('decode', 'ref', opts.ref);
+  const windowMs = kpiWindow(opts.kpis, opts['kpi-window-ms']);
   const snapshot = buildSnapshot(loadRefTables(refDir));
   const input = openInput(opts.in);
-  const dlq = opts.dlq === undefined ? process.stderr : await openOutput(opts.dlq);
-  const run = new LocalDecode(snapshot, process.stdout, dlq);
+  const kpiOut = opts.kpis === undefined ? undefined : await openOutput(opts.kpis, 'kpis');
+  const dlq = opts.dlq === undefined ? process.stderr : await openOutput(opts.dlq, 'dlq');
+  const kpis = kpiOut === undefined ? undefined : new LocalKpis(snapshot, windowMs);
+  const run = new LocalDecode(snapshot, process.stdout, dlq, kpis);
   try {
     await run.decodeStream(input, opts.in ?? 'standard input');
+    if (kpis !== undefined && kpiOut !== undefined) await kpis.write(kpiOut);
   } finally {
-    if (dlq !== process.stderr) {
-      dlq.end();
-      await once(dlq, 'finish');
+    for (const s of [dlq, kpiOut]) {
+      if (s === undefined || s === process.stderr) continue;
+      s.end();
+      await once(s, 'finish');
     }
   }
   return 0;
+}
+
+/** The KPI window size: --kpi-window-ms (a positive integer of at most 7 days) and only with --kpis. */
+function kpiWindow(kpis: string | undefined, value: string | undefined): number {
+  if (kpis === undefined) {
+    if (value !== undefined) throw new LuxError('E_USAGE', 'decode: --kpi-window-ms needs --kpis FILE');
+    return DEFAULTS.kpis.window_ms;
+  }
+  if (kpis === '') throw new LuxError('E_USAGE', 'decode: --kpis expects a file name');
+  const ms = positiveInt('decode', 'kpi-window-ms', value, DEFAULTS.kpis.window_ms);
+  if (ms > LIMITS.window_ms) throw new LuxError('E_USAGE', `decode: --kpi-window-ms expects at most ${LIMITS.window_ms} (7 days), got '${value}'`);
+  return ms;
 }
 
 function openInput(file: string | undefined): fs.ReadStream | NodeJS.ReadStream {
@@ -50,11 +78,11 @@ function openInput(file: string | undefined): fs.ReadStream | NodeJS.ReadStream 
   }
 }
 
-async function openOutput(file: string): Promise<fs.WriteStream> {
+async function openOutput(file: string, option: string): Promise<fs.WriteStream> {
   const s = fs.createWriteStream(file);
   await new Promise<void>((resolve, reject) => {
     s.once('open', () => resolve());
-    s.once('error', (err) => reject(new LuxError('E_IO', `decode: cannot write --dlq ${file}: ${err.message}`)));
+    s.once('error', (err) => reject(new LuxError('E_IO', `decode: cannot write --${option} ${file}: ${err.message}`)));
   });
   return s;
 }
@@ -79,6 +107,8 @@ export class LocalDecode {
     snapshot: Snapshot,
     private readonly stdout: Writable,
     private readonly dlq: Writable,
+    /** the indicators of `--kpis`, fed every decoded batch */
+    private readonly kpis?: LocalKpis,
   ) {
     this.writer = new RecordJsonWriter(snapshot);
     this.recordCap = recordJsonCapacity(snapshot) + 1;
@@ -150,6 +180,7 @@ export class LocalDecode {
     this.pending = 0;
     this.decoder.decode(this.slot, n);
     const u32 = this.decoder.u32;
+    this.kpis?.addSlot(u32, this.decoder.i32, this.decoder.f64, this.slot, n);
     for (let i = 0; i < n; i++) {
       const row = (this.slot.msgPtr >>> 2) + i * MSG_WORDS;
       const reason = u32[row + M_REASON];

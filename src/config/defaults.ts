@@ -1,5 +1,6 @@
 // Every default and limit of the configuration, in one place, without the validation (so threads can import it cheaply).
 import os from 'node:os';
+import { DIMENSIONS } from '../kpis/names.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,12 +34,22 @@ export const DEFAULTS = {
     dlq: 'lux.dlq',
     refdata: 'lux.refdata',
     alarm_state: 'lux.alarms.state',
+    kpis: 'lux.kpis',
+    kpi_partials: 'lux.kpis.partials',
+    kpi_state: 'lux.kpis.state',
   },
   refdata: { watch: false },
   alarms: {
     idle_partition_ms: 30_000,
     rule_lateness_ms: 0,
     webhook: { timeout_ms: 5_000, max_queue: 10_000, max_retries: 5 },
+  },
+  kpis: {
+    enabled: true,
+    window_ms: 60_000,
+    lateness_ms: 5_000,
+    dimensions: DIMENSIONS,
+    rule_min_attempts: 1,
   },
   pipeline: {
     /** One core is left to the main thread (Kafka client, sink, alarms). */

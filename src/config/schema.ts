@@ -1,6 +1,7 @@
 // The daemon's configuration: one zod schema, with every default and limit taken from defaults.ts.
 import { z } from 'zod';
 import { DEFAULTS, LIMITS, LOG_LEVELS, SASL_MECHANISMS, SECURITY_PROTOCOLS } from './defaults.js';
+import { DIMENSIONS, KPI_NAMES, RATE_KPIS } from '../kpis/names.js';
 
 export { DEFAULTS, LIMITS, LOG_LEVELS, SASL_MECHANISMS, SECURITY_PROTOCOLS, type LogLevel, type SaslMechanism, type SecurityProtocol } from './defaults.js';
 
@@ -68,6 +69,40 @@ const rule = section({
     }
   })
   .transform((r) => ({ ...r, clear_below: r.clear_below ?? r.threshold }));
+
+// A KPI threshold: a share in [0, 1] for the rate KPIs (checked per rule below), milliseconds for the latency.
+const kpiThreshold = () => z.number({ error: 'expected a number >= 0' }).min(0, { error: 'expected a number >= 0' });
+
+const kpiRule = section({
+    name: ruleName(),
+    kpi: z.enum(KPI_NAMES, { error: `expected one of ${KPI_NAMES.join(', ')}` }),
+    dimension: z.enum(DIMENSIONS, { error: `expected one of ${DIMENSIONS.join(', ')}` }),
+    /** raise when the value is below this (exactly one of below and above) */
+    below: kpiThreshold().optional(),
+    /** raise when the value is above this */
+    above: kpiThreshold().optional(),
+    /** Absent: the threshold (no hysteresis). */
+    clear: kpiThreshold().optional(),
+    min_attempts: positiveInt().default(DEFAULTS.kpis.rule_min_attempts),
+  })
+  .superRefine((r, ctx) => {
+    const issue = (key: string, input: unknown, message: string): void => {
+      ctx.addIssue({ code: 'custom', path: [key], input, message });
+    };
+    if ((r.below === undefined) === (r.above === undefined)) {
+      issue(r.below === undefined ? 'below' : 'above', r.above, 'expected exactly one of below and above');
+      return;
+    }
+    const rate = RATE_KPIS.has(r.kpi);
+    for (const key of ['below', 'above', 'clear'] as const) {
+      const v = r[key];
+      if (rate && v !== undefined && v > 1) issue(key, v, `expected a share in [0, 1] for ${r.kpi}`);
+    }
+    // clearing on the raising side of the threshold would clear the alarm by the very value that raised it
+    if (r.clear !== undefined && r.below !== undefined && r.clear < r.below) issue('clear', r.clear, `expected at least below (${r.below})`);
+    if (r.clear !== undefined && r.above !== undefined && r.clear > r.above) issue('clear', r.clear, `expected at most above (${r.above})`);
+  })
+  .transform((r) => ({ ...r, clear: r.clear ?? (r.below ?? r.above)! }));
 
 const webhook = section({
   url: z
@@ -262,6 +297,12 @@ export const configSchema = z.strictObject({
       refdata: topic().default(DEFAULTS.topics.refdata),
       /** compacted: the alarm window state, per input partition its own value (<group_id>:<partition>) and one per equipment (<group_id>:<partition>:e<equipment>) */
       alarm_state: topic().default(DEFAULTS.topics.alarm_state),
+      /** the KPI objects of SPEC section 7, key <dimension>:<key> */
+      kpis: topic().default(DEFAULTS.topics.kpis),
+      /** internal: each transaction's partial KPI aggregates, one message per shard (partition = shard) */
+      kpi_partials: topic().default(DEFAULTS.topics.kpi_partials),
+      /** internal, compacted: per shard its merge frontier, the raw partitions' marks, and its open KPI alarms */
+      kpi_state: topic().default(DEFAULTS.topics.kpi_state),
     })
     .prefault({}),
   refdata: section({
@@ -290,6 +331,39 @@ export const configSchema = z.strictObject({
       /** no longer used (every transaction writes the alarm state it changed); accepted so older files still load, with a warning */
       checkpoint_ms: positiveInt(LIMITS.duration_ms).optional(),
       webhook: webhook.optional(),
+    })
+    .prefault({}),
+  kpis: section({
+      enabled: bool().default(DEFAULTS.kpis.enabled),
+      window_ms: positiveInt(LIMITS.window_ms).default(DEFAULTS.kpis.window_ms),
+      lateness_ms: nonNegativeInt(LIMITS.window_ms).default(DEFAULTS.kpis.lateness_ms),
+      dimensions: z
+        .array(z.enum(DIMENSIONS, { error: `expected one of ${DIMENSIONS.join(', ')}` }), { error: 'expected a list of dimensions' })
+        .min(1, { error: 'expected at least one dimension' })
+        .default([...DEFAULTS.kpis.dimensions])
+        .superRefine((dims, ctx) => {
+          dims.forEach((d, i) => {
+            if (dims.indexOf(d) !== i) ctx.addIssue({ code: 'custom', path: [i], input: d, message: 'expected each dimension once' });
+          });
+        }),
+      rules: z.array(kpiRule, { error: 'expected a list of rules' }).default([]),
+    })
+    .superRefine((k, ctx) => {
+      const seen = new Map<string, number>();
+      k.rules.forEach((r, i) => {
+        const first = seen.get(r.name);
+        if (first === undefined) seen.set(r.name, i);
+        else
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], input: r.name, message: `expected a unique rule name (rules[${first}] has it too)` });
+        if (!k.dimensions.includes(r.dimension)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'dimension'],
+            input: r.dimension,
+            message: `expected a dimension enabled in kpis.dimensions (${k.dimensions.join(', ')})`,
+          });
+        }
+      });
     })
     .prefault({}),
   pipeline: section({
@@ -340,3 +414,6 @@ export type LuxConfig = z.output<typeof configSchema>;
 export type SecurityConfig = LuxConfig['kafka']['security'];
 /** One alarm rule after validation (clear_below filled in). */
 export type AlarmRuleConfig = LuxConfig['alarms']['rules'][number];
+/** The KPI section after validation; one KPI alarm rule (clear and min_attempts filled in). */
+export type KpiConfig = LuxConfig['kpis'];
+export type KpiRuleConfig = KpiConfig['rules'][number];

@@ -1,4 +1,9 @@
 // The traffic model behind `lux gen`: deterministic (seeded) LXE1 frames from a fleet of equipment, with failures, alarm bursts and a small share of broken frames.
+//
+// Cells differ, as in a live network, so the quality indicators (SPEC section 7) have worst cells to show: each cell
+// draws, from the seed and its id, a signal level, a setup-latency median and a quality class — most cells are
+// good, a few (CELL_QUALITY.badShare) fail several times more often, with weaker signal and slower setups. The
+// failure factors average 1, so failureShare stays the overall share of failed records.
 import { encodeFrame, encodeImsi, type FrameFaults, type FrameInput, type RecordInput, type Tlv, TAG_RSRP } from './frame-encoder.js';
 
 /** Everything the model can be told, with its defaults in TRAFFIC_DEFAULTS. */
@@ -86,12 +91,72 @@ const SUCCESS = 0, FAILURE = 1, TIMEOUT = 2;
 
 /** Record types of successful records, with weights (a live network: sessions and handovers dominate). */
 const SUCCESS_TYPES = weighted([
-  [ATTACH, 12], [DETACH, 10], [SESSION_START, 25], [SESSION_END, 25], [HANDOVER, 18], [PAGING, 10],
+  [ATTACH, 12], [DETACH, 10], [SESSION_START, 26], [SESSION_END, 26], [HANDOVER, 18], [PAGING, 8],
 ]);
-/** Record types of failed records: radio problems and failed procedures. */
+/** Record types of failed records: failed procedures, and the few drops and radio link failures of the network. */
 const FAILURE_TYPES = weighted([
-  [ATTACH, 20], [SESSION_START, 15], [HANDOVER, 20], [RADIO_LINK_FAILURE, 20], [CALL_DROP, 15], [PAGING, 10],
+  [ATTACH, 20], [SESSION_START, 20], [HANDOVER, 22], [RADIO_LINK_FAILURE, 16], [CALL_DROP, 14], [PAGING, 8],
 ]);
+
+/** How cells differ (see the file header). */
+const CELL_QUALITY = {
+  /** share of bad cells */
+  badShare: 0.08,
+  /** failure share multipliers of good and bad cells: 0.92 × 0.8 + 0.08 × 3.3 = 1 */
+  goodFailureFactor: 0.8,
+  badFailureFactor: 3.3,
+  /** a cell's mean rsrp_dbm is drawn in [best - spread, best]; a bad cell's lies badRsrpDb lower */
+  rsrpBestDbm: -80,
+  rsrpSpreadDb: 25,
+  badRsrpDb: 8,
+  /** records of a failed procedure are measured this much weaker */
+  failedRsrpDb: 10,
+  /** reported range of rsrp_dbm */
+  rsrpMinDbm: -120,
+  rsrpMaxDbm: -70,
+  /** share of records that report rsrp_dbm (detach never does) */
+  rsrpShare: 0.95,
+  /** a cell's median setup latency is drawn in [min, min + spread] ms, times badLatencyFactor for a bad cell */
+  latencyMedianMinMs: 120,
+  latencyMedianSpreadMs: 130,
+  badLatencyFactor: 1.6,
+  /** log-normal spread of successful setups, and of failed ones (around failedLatencyFactor × the median) */
+  latencySigma: 0.35,
+  failedLatencySigma: 0.6,
+  failedLatencyFactor: 3,
+  /** share of successful setups that hit a slow path (retransmission, paging): the tail, 2 to 6 times longer */
+  latencyTailShare: 0.03,
+  /** share of session_start records that carry setup_latency_ms */
+  latencyShare: 0.96,
+} as const;
+
+/** The traits of one cell, derived from the seed and the cell id (no draw from the record stream). */
+interface CellTraits {
+  bad: boolean;
+  failureFactor: number;
+  rsrpCentre: number;
+  latencyMedianMs: number;
+}
+
+/** A 32-bit integer finalizer (lowbias32): neighbouring inputs give unrelated outputs. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The traits of a cell from a hash of (seed, cell id): three uniforms, the same for every record of the cell. */
+function cellTraits(seed: number, cellId: number, out: CellTraits): CellTraits {
+  const q = CELL_QUALITY;
+  const h1 = mix32(seed ^ Math.imul(cellId, 0x85ebca6b));
+  const h2 = mix32(h1 + 0x9e3779b9);
+  const h3 = mix32(h2 + 0x9e3779b9);
+  out.bad = h1 / 4294967296 < q.badShare;
+  out.failureFactor = out.bad ? q.badFailureFactor : q.goodFailureFactor;
+  out.rsrpCentre = q.rsrpBestDbm - (h2 / 4294967296) * q.rsrpSpreadDb - (out.bad ? q.badRsrpDb : 0);
+  out.latencyMedianMs = (q.latencyMedianMinMs + (h3 / 4294967296) * q.latencyMedianSpreadMs) * (out.bad ? q.badLatencyFactor : 1);
+  return out;
+}
 /** 2G, 3G, 4G, 5G-NSA, 5G-SA */
 const RATS = weighted([[1, 3], [2, 7], [3, 55], [4, 22], [5, 13]]);
 const utf8 = new TextEncoder();
@@ -226,6 +291,8 @@ export class TrafficModel {
   private burstEquipment = -1;
   private burstStartMs = 0;
   private burstEmitted = 0;
+  /** the traits of the cell of the record being made (reused) */
+  private readonly traits: CellTraits = { bad: false, failureFactor: 1, rsrpCentre: 0, latencyMedianMs: 0 };
 
   constructor(options: Partial<TrafficOptions> = {}) {
     this.options = resolveTrafficOptions(options);
@@ -330,10 +397,11 @@ export class TrafficModel {
   private record(equipmentId: number, eventTime: number, burst: boolean): RecordInput {
     const o = this.options;
     const rng = this.rng;
-    const fails = burst || rng.chance(o.failureShare);
+    const cell = rng.int(1, CELLS_PER_EQUIPMENT);
+    const traits = cellTraits(o.seed, equipmentId * 100 + cell, this.traits);
+    const fails = burst || rng.chance(Math.min(1, o.failureShare * traits.failureFactor));
     const type = rng.weighted(fails ? FAILURE_TYPES : SUCCESS_TYPES);
     const result = fails ? (rng.chance(0.8) ? FAILURE : TIMEOUT) : SUCCESS;
-    const cell = rng.int(1, CELLS_PER_EQUIPMENT);
     const r: RecordInput = {
       type,
       result,
@@ -351,7 +419,7 @@ export class TrafficModel {
       case SESSION_START:
         r.durationMs = rng.int(15, 400);
         r.apn = rng.pick(APNS);
-        r.setupLatencyMs = result === TIMEOUT ? rng.int(1000, 5000) : rng.int(15, fails ? 1500 : 400);
+        if (type === ATTACH || rng.chance(CELL_QUALITY.latencyShare)) r.setupLatencyMs = this.setupLatency(result, traits.latencyMedianMs);
         break;
       case SESSION_END: {
         r.durationMs = Math.min(0xffffffff, Math.round(rng.exp(180_000)));
@@ -381,7 +449,7 @@ export class TrafficModel {
       default:
         r.durationMs = rng.int(5, 100);
     }
-    if (type !== PAGING && type !== DETACH) r.rsrpDbm = this.rsrp(fails);
+    if (type !== DETACH && rng.chance(CELL_QUALITY.rsrpShare)) r.rsrpDbm = this.rsrp(fails, traits.rsrpCentre);
     if (fails && rng.chance(0.3)) r.vendorDetail = rng.pick(VENDOR_DETAILS);
     return r;
   }
@@ -392,11 +460,33 @@ export class TrafficModel {
     return this.rng.chance(0.5) ? this.rng.int(1, Math.min(5, m)) : this.rng.int(1, m);
   }
 
-  /** dBm around -95 (good coverage) or -115 (failing), within the reportable -140..-44. */
-  private rsrp(fails: boolean): number {
-    const centre = fails ? -115 : -95;
-    const v = centre + (this.rng.next() + this.rng.next() + this.rng.next() - 1.5) * 30;
-    return Math.max(-140, Math.min(-44, Math.round(v)));
+  /** dBm around the cell's level (weaker on a failed procedure), within CELL_QUALITY's reported range. */
+  private rsrp(fails: boolean, centre: number): number {
+    const q = CELL_QUALITY;
+    const v = centre - (fails ? q.failedRsrpDb : 0) + (this.rng.next() + this.rng.next() + this.rng.next() - 1.5) * 8;
+    return Math.max(q.rsrpMinDbm, Math.min(q.rsrpMaxDbm, Math.round(v)));
+  }
+
+  /**
+   * Setup latency in ms: log-normal around the cell's median with a slow tail for successes, around a multiple of
+   * it (wider) for failures, and the timer's 1-5 s for timeouts.
+   */
+  private setupLatency(result: number, medianMs: number): number {
+    const q = CELL_QUALITY;
+    const rng = this.rng;
+    let ms: number;
+    if (result === TIMEOUT) ms = rng.int(1000, 5000);
+    else if (result === SUCCESS) {
+      ms = medianMs * Math.exp(q.latencySigma * this.gaussian());
+      if (rng.chance(q.latencyTailShare)) ms *= 2 + rng.next() * 4;
+    } else ms = medianMs * q.failedLatencyFactor * Math.exp(q.failedLatencySigma * this.gaussian());
+    return Math.max(1, Math.min(0xffff, Math.round(ms)));
+  }
+
+  /** A standard normal draw (Box-Muller). */
+  private gaussian(): number {
+    const u = 1 - this.rng.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng.next());
   }
 
   /** One fault per frame, chosen so that exactly one decoding rule breaks. */

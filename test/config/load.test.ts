@@ -25,7 +25,7 @@ describe('defaults', () => {
   it('fills every default around the required keys', () => {
     const c = parseConfig(MINIMAL, 'config.yaml', {});
     expect(c.kafka).toMatchObject({ brokers: ['k1:9092', 'k2:9092'], group_id: 'lux', create_topics: false, extra: {} });
-    expect(c.topics).toEqual({ raw: 'lux.raw', enriched: 'lux.enriched', alarms: 'lux.alarms', dlq: 'lux.dlq', refdata: 'lux.refdata', alarm_state: 'lux.alarms.state' });
+    expect(c.topics).toEqual({ raw: 'lux.raw', enriched: 'lux.enriched', alarms: 'lux.alarms', dlq: 'lux.dlq', refdata: 'lux.refdata', alarm_state: 'lux.alarms.state', kpis: 'lux.kpis', kpi_partials: 'lux.kpis.partials', kpi_state: 'lux.kpis.state' });
     expect(c.refdata).toEqual({ dir: '/srv/ref', watch: false });
     expect(c.alarms.rules).toEqual([]);
     expect(c.pipeline.workers).toBe(Math.max(1, os.availableParallelism() - 1));

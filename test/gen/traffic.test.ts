@@ -1,7 +1,7 @@
 // The traffic model: reproducible from a seed, realistic records that the real decoder accepts, broken frames that it dead-letters, and alarm bursts.
 import { describe, expect, it } from 'vitest';
 import { TrafficModel, type GeneratedFrame, type TrafficOptions } from '../../src/gen/traffic.js';
-import { M_COUNT, M_FIRST, M_REASON, MSG_WORDS, R_CAUSE_SETUP, R_CODES, R_EQUIPMENT, R_FRAME_SEQ, R_RSRP, REC_WORDS, F_RSRP, F_TARGET_CELL, F_IMSI, R_IMSI_DIGITS, memoryPages, slotGeometry } from '../../src/decode/layout.js';
+import { M_COUNT, M_FIRST, M_REASON, MSG_WORDS, R_CAUSE_SETUP, R_CELL, R_CODES, R_EQUIPMENT, R_FRAME_SEQ, R_RSRP, REC_WORDS, F_RSRP, F_SETUP_LATENCY, F_TARGET_CELL, F_IMSI, R_IMSI_DIGITS, memoryPages, slotGeometry } from '../../src/decode/layout.js';
 import { REASON_NAMES } from '../../src/decode/reasons.js';
 import { createDecoderMemory, fillSlot, Lxe1Decoder } from '../../src/decode/wasm-decoder.js';
 
@@ -19,6 +19,8 @@ interface DecodedSummary {
   result: number;
   causeCode: number;
   rsrpDbm: number | undefined;
+  setupLatencyMs: number | undefined;
+  cellId: number;
   hasTargetCell: boolean;
   imsiDigits: number | null;
 }
@@ -52,6 +54,8 @@ function decodeAll(frames: readonly Uint8Array[]): FrameVerdict[] {
           result: (codes >>> 8) & 0xff,
           causeCode: u32[w + R_CAUSE_SETUP]! & 0xffff,
           rsrpDbm: flags & F_RSRP ? i32[w + R_RSRP]! : undefined,
+          setupLatencyMs: flags & F_SETUP_LATENCY ? u32[w + R_CAUSE_SETUP]! >>> 16 : undefined,
+          cellId: u32[w + R_CELL]!,
           hasTargetCell: (flags & F_TARGET_CELL) !== 0,
           imsiDigits: flags & F_IMSI ? u32[w + R_IMSI_DIGITS]! : null,
         });
@@ -151,6 +155,56 @@ describe('traffic model', () => {
     expect(noImsi).toBeGreaterThan(0);
     expect(records.length).toBeGreaterThanOrEqual(fs.length);
     expect(records.length).toBeLessThanOrEqual(fs.length * 3);
+  });
+
+  it('gives the KPIs something to show: a live type mix, log-normal setup latencies on session_start, per-cell signal, and a few cells far worse than the rest', () => {
+    const fs = frames({ seed: 13, badShare: 0, burstEveryMs: 0 }, 20_000);
+    const records = decodeAll(fs.map((f) => f.value)).flatMap((v) => v.records);
+    const share = (pred: (r: DecodedSummary) => boolean): number => records.filter(pred).length / records.length;
+    // the mix: sessions dominate, drops and radio link failures are rare
+    expect(share((r) => r.type === 3 || r.type === 4)).toBeGreaterThan(0.4);
+    expect(share((r) => r.type === 1)).toBeGreaterThan(0.08);
+    expect(share((r) => r.type === 5)).toBeGreaterThan(0.1);
+    expect(share((r) => r.type === 6 || r.type === 7)).toBeLessThan(0.03);
+    expect(share((r) => r.type === 6 || r.type === 7)).toBeGreaterThan(0.002);
+    // setup latency: on nearly every session_start, 100-300 ms median, a tail, failures slower
+    const starts = records.filter((r) => r.type === 3);
+    const withLatency = starts.filter((r) => r.setupLatencyMs !== undefined);
+    expect(withLatency.length / starts.length).toBeGreaterThan(0.9);
+    expect(withLatency.length).toBeLessThan(starts.length);
+    const sorted = (xs: number[]): number[] => xs.sort((a, b) => a - b);
+    const ok = sorted(withLatency.filter((r) => r.result === 0).map((r) => r.setupLatencyMs!));
+    const failed = sorted(withLatency.filter((r) => r.result !== 0).map((r) => r.setupLatencyMs!));
+    const at = (xs: number[], q: number): number => xs[Math.ceil(q * xs.length) - 1]!;
+    expect(at(ok, 0.5)).toBeGreaterThanOrEqual(100);
+    expect(at(ok, 0.5)).toBeLessThanOrEqual(300);
+    expect(at(ok, 0.95)).toBeGreaterThan(at(ok, 0.5) * 1.4);
+    expect(at(failed, 0.5)).toBeGreaterThan(at(ok, 0.5) * 2);
+    // rsrp on most records, in -120..-70, each cell around its own level
+    const rsrp = records.filter((r) => r.type !== 2 && r.rsrpDbm !== undefined);
+    expect(rsrp.length / records.filter((r) => r.type !== 2).length).toBeGreaterThan(0.9);
+    expect(rsrp.every((r) => r.rsrpDbm! >= -120 && r.rsrpDbm! <= -70)).toBe(true);
+    // a cell's quality persists: the cells worst on even records are still far worse on odd ones (not noise)
+    const byCell = new Map<number, { n: [number, number]; failed: [number, number]; rsrp: number; rsrpN: number }>();
+    records.forEach((r, i) => {
+      const c = byCell.get(r.cellId) ?? { n: [0, 0], failed: [0, 0], rsrp: 0, rsrpN: 0 };
+      c.n[i & 1]++;
+      if (r.result !== 0) c.failed[i & 1]++;
+      if (r.rsrpDbm !== undefined) {
+        c.rsrp += r.rsrpDbm;
+        c.rsrpN++;
+      }
+      byCell.set(r.cellId, c);
+    });
+    const busy = [...byCell.values()].filter((c) => c.n[0] >= 20 && c.n[1] >= 20);
+    expect(busy.length).toBeGreaterThan(100);
+    busy.sort((a, b) => b.failed[0] / b.n[0] - a.failed[0] / a.n[0]);
+    const worst = busy.slice(0, Math.ceil(busy.length / 10));
+    const rest = busy.slice(worst.length);
+    const oddRate = (cs: typeof busy): number => cs.reduce((s, c) => s + c.failed[1], 0) / cs.reduce((s, c) => s + c.n[1], 0);
+    expect(oddRate(worst)).toBeGreaterThan(oddRate(rest) * 2);
+    const levels = sorted(busy.map((c) => c.rsrp / c.rsrpN));
+    expect(levels[levels.length - 1]! - levels[0]!).toBeGreaterThan(15);
   });
 
   it('emits a burst of 50 failures from one equipment within the burst span every burstEvery', () => {
