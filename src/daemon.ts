@@ -29,6 +29,15 @@ import { slaAlarm } from './alarms/sla-alarm.js';
 import { AlertmanagerWebhook } from './alarms/webhook.js';
 import type { AlarmJson, EquipmentObject } from './alarms/alarm-json.js';
 import type { TransactionSide } from './sink/transaction-side.js';
+import { partitionCounts } from './kafka/metadata.js';
+import { KpiEngine } from './kpis/kpi-thread.js';
+import { KpiSide } from './kpis/kpi-side.js';
+import type { KpiAlarmJson } from './kpis/kpi-json.js';
+import { readKpiState } from './kpis/kpi-state-reader.js';
+import { TransactionPartials } from './kpis/transaction-partials.js';
+import { KpiMetricsFeed } from './metrics/kpi-metrics.js';
+import { LastKpiWindow } from './status/last-kpi-window.js';
+import type { WorkerKpis } from './transport/decode-worker.js';
 import { StatusBuilder } from './status/status-builder.js';
 import { daemonStatusSource } from './status/daemon-status-source.js';
 import { DeadLetterSamples } from './status/dead-letter-samples.js';
@@ -82,8 +91,19 @@ export function daemonConnection(config: LuxConfig): KafkaConnection {
   return kafkaConnection(config.kafka.brokers, { ...securityProperties(config.kafka.security), ...config.kafka.extra });
 }
 
-/** Every topic the daemon reads or writes, as checked at start. */
-export function topicPlan(config: LuxConfig): TopicPlan[] {
+/**
+ * Every topic the daemon reads or writes, as checked at start. The daemon's own topics (its state, the KPI partials,
+ * and the KPI output, on by default) are created when missing; the partials topic gets as many partitions as the raw
+ * topic (`rawPartitions`), one shard of the KPI merge each.
+ */
+export function topicPlan(config: LuxConfig, rawPartitions: number = config.kafka.topic_partitions): TopicPlan[] {
+  const kpis: TopicPlan[] = !config.kpis.enabled
+    ? []
+    : [
+        { name: config.topics.kpis, compacted: false, own: true },
+        { name: config.topics.kpi_partials, compacted: false, own: true, partitions: rawPartitions },
+        { name: config.topics.kpi_state, compacted: true, own: true },
+      ];
   return [
     { name: config.topics.raw, compacted: false },
     { name: config.topics.enriched, compacted: false },
@@ -91,6 +111,7 @@ export function topicPlan(config: LuxConfig): TopicPlan[] {
     { name: config.topics.alarms, compacted: false },
     { name: config.topics.refdata, compacted: true },
     ...(config.alarms.rules.length > 0 ? [{ name: config.topics.alarm_state, compacted: true }] : []),
+    ...kpis,
   ];
 }
 
@@ -114,10 +135,13 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   const readiness = new Readiness();
   const notifier = new SystemdNotifier({ log });
 
-  const created = await untilReachable(log, conn.brokers, () =>
-    ensureTopics(conn, topicPlan(config), config.kafka.create_topics, config.kafka.topic_partitions, DAEMON_INTERNALS.topicsTimeoutMs),
-  );
+  const created = await untilReachable(log, conn.brokers, async () => {
+    const before = await partitionCounts(conn, [config.topics.raw], DAEMON_INTERNALS.topicsTimeoutMs);
+    const plan = topicPlan(config, before.get(config.topics.raw) ?? config.kafka.topic_partitions);
+    return ensureTopics(conn, plan, config.kafka.create_topics, config.kafka.topic_partitions, DAEMON_INTERNALS.topicsTimeoutMs);
+  });
   if (created.length > 0) log.info({ topics: created }, 'topics created');
+  const counts = await partitionCounts(conn, [config.topics.raw, config.topics.kpi_partials], DAEMON_INTERNALS.topicsTimeoutMs);
 
   // Reference data: the CSV directory, then the compacted topic replayed from its beginning; afterwards both are
   // followed and each change is published as a new version (a small overlay, merged into a new base now and then).
@@ -158,7 +182,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
         });
   // the alarms open now, for the status page (raised opens, the matching cleared closes)
   const openAlarms = new OpenAlarms();
-  const alarmsCommitted = (alarms: readonly AlarmJson[]): void => {
+  const alarmsCommitted = (alarms: ReadonlyArray<AlarmJson | KpiAlarmJson>): void => {
     metricsFeed.committedAlarms(alarms);
     openAlarms.apply(alarms);
     if (webhook !== undefined) webhook.send(alarms.filter((a) => !a.suppressed));
@@ -187,6 +211,51 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   if (engine !== undefined) {
     sides.push(new AlarmSide({ engine, alarmTopic: config.topics.alarms, stateTopic: config.topics.alarm_state, groupId: config.kafka.group_id, onCommitted: alarmsCommitted }));
   }
+
+  // KPIs (SPEC section 7): each batch's partials go to the partials topic in the transaction holding its records; the
+  // KPI thread merges the shards (partials partitions) this instance owns and writes each window closed by the
+  // watermark over all raw partitions, exactly once, with the KPI alarms (docs/kpis.md).
+  const kpiLog = componentLogger(log, 'kpis');
+  const lastKpis = new LastKpiWindow();
+  const kpiFeed = new KpiMetricsFeed(metrics);
+  const kpis = !config.kpis.enabled
+    ? undefined
+    : (() => {
+        const rawPartitions = counts.get(config.topics.raw) ?? config.kafka.topic_partitions;
+        const shards = counts.get(config.topics.kpi_partials) ?? rawPartitions;
+        const kpiEngine = new KpiEngine({
+          windowMs: config.kpis.window_ms,
+          latenessMs: config.kpis.lateness_ms,
+          rawPartitions,
+          rules: config.kpis.rules,
+          dimensions: config.kpis.dimensions,
+          shards,
+          onError: (err) => kpiLog.error({ err: err.message }, 'KPI thread failed'),
+        });
+        const statePrefix = `${config.kafka.group_id}:kpis:`;
+        const side = new KpiSide({
+          engine: kpiEngine,
+          partials: new TransactionPartials({ windowMs: config.kpis.window_ms, shards, idleTimeoutMs: config.alarms.idle_partition_ms }),
+          topics: { kpis: config.topics.kpis, partials: config.topics.kpi_partials, state: config.topics.kpi_state, alarms: config.topics.alarms },
+          statePrefix,
+          equipment: (id) => JSON.parse(reference().equipmentJson(id)) as EquipmentObject | null,
+          maintenance: (id, t) => reference().maintenanceJson(id, t) !== 'null',
+          readState: async (shardList) => {
+            const t0 = Date.now();
+            const values = await readKpiState(conn, config.topics.kpi_state, statePrefix, shardList, DAEMON_INTERNALS.stateReadTimeoutMs);
+            kpiLog.info({ shards: shardList, restored: values.size, ms: Date.now() - t0 }, 'KPI shards assigned: committed state read back');
+            return values;
+          },
+          onCommitted: ({ kpis: emitted, alarms, prepared }) => {
+            kpiFeed.committed(emitted, prepared);
+            lastKpis.apply(emitted, prepared.worstCells);
+            if (alarms.length > 0) alarmsCommitted(alarms);
+          },
+        });
+        kpiLog.info({ windowMs: config.kpis.window_ms, latenessMs: config.kpis.lateness_ms, dimensions: config.kpis.dimensions, rules: config.kpis.rules.length, shards, rawPartitions }, 'KPIs on');
+        return { engine: kpiEngine, side, shards };
+      })();
+  if (kpis !== undefined) sides.push(kpis.side);
   sides.push(queuedAlarms);
 
   await initLatency();
@@ -224,14 +293,29 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerOwn: { 'queued.max.messages.kbytes': budgetKb },
     producerOwn: { 'queue.buffering.max.kbytes': budgetKb },
-    workerData: { format: format.name, decoder: decoderModule, reference: refdata.current(), alarmFeeds, alarmClaims },
+    workerData: {
+      format: format.name,
+      decoder: decoderModule,
+      reference: refdata.current(),
+      alarmFeeds,
+      alarmClaims,
+      kpis: kpis === undefined ? undefined : ({ windowMs: config.kpis.window_ms, shards: kpis.shards, dimensions: config.kpis.dimensions } satisfies WorkerKpis),
+    },
     reference: () => refdata.current(),
     sides,
+    inputs: kpis === undefined ? [] : [kpis.side],
     hooks: {
       // Before any record of a new partition is read: its committed alarm state, merged into the running windows.
-      assigned: assignment === undefined ? undefined : (partitions) => takeUpPartitions(assignment, partitions),
+      assigned: async (partitions) => {
+        kpis?.side.rawAssigned(partitions);
+        if (assignment !== undefined) await takeUpPartitions(assignment, partitions);
+      },
       // After the revoked partitions' last transaction (their last state is in it).
-      revoked: assignment === undefined ? undefined : (partitions) => handOverPartitions(assignment, partitions),
+      revoked: async (partitions) => {
+        kpis?.side.rawRevoked(partitions);
+        if (assignment !== undefined) await handOverPartitions(assignment, partitions);
+      },
+      written: kpis === undefined ? undefined : (pass) => kpis.side.written(pass),
       dispatched: (ms) => stageRecorder.record('consume_to_dispatch', ms),
       inputStuck: (e) => {
         if (!stuck.first(e)) return;
@@ -252,6 +336,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     log: componentLogger(log, 'pipeline'),
   });
   await engine?.start();
+  await kpis?.engine.start();
   // The CRC tables live in the shared memory: fill them once, before any worker decodes.
   format.create(pipeline.ring.shared.memory, decoderModule).initCrc();
   metrics.ringSlots.set(config.pipeline.slots);
@@ -274,8 +359,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       openAlarms,
       failuresCounted: () => engine?.counters().rules.reduce((a, r) => a + r.counted, 0) ?? 0,
       deadLetters,
-      // the KPI engine's last window, once it is wired here
-      kpis: () => [],
+      kpis: () => lastKpis.messages(),
     }),
   );
   const http = await startHttp({ host: config.http.host, port: config.http.port, metrics, readiness, stallMs: DAEMON_INTERNALS.stallMs, status });
@@ -291,6 +375,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     const assigned = [...pipeline.assignedPartitions];
     metricsFeed.pipeline(pipeline.counters, assigned, pipeline.lag());
     if (engine !== undefined) metricsFeed.alarms(engine.counters());
+    if (kpis !== undefined) kpiFeed.counters(kpis.engine.counters());
     readiness.partitionsAssigned = assigned.length > 0;
     readiness.beat();
     recent.rotate();
@@ -329,6 +414,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       await pipeline.stop();
       await refdata.stop();
       await engine?.stop();
+      await kpis?.engine.stop();
       await webhook?.close();
       setKafkaLogSink(undefined);
       await http.close();

@@ -7,7 +7,7 @@ import { distModule } from './paths.js';
 import { PIPELINE_INTERNALS, SINK_INTERNALS } from './config/internals.js';
 import { KafkaSource } from './source/kafka-consumer.js';
 import { RingViews, createRingShared, type RingSizes } from './transport/batch-ring.js';
-import { InflightBatches } from './transport/inflight.js';
+import { InflightBatches, type DecodedPass } from './transport/inflight.js';
 import type { ReferenceVersion } from './enrich/reference.js';
 import { PassWriter, type WrittenPass } from './sink/pass-writer.js';
 import { TransactionalSink } from './sink/transactional-producer.js';
@@ -61,6 +61,8 @@ export interface PipelineHooks {
   revoked?(partitions: number[]): void | Promise<void>;
   /** each batch's consume-to-dispatch time (ms) */
   dispatched?(ms: number): void;
+  /** each decoded pass once written into the open transaction (all passes of a batch go into the same one) */
+  written?(pass: DecodedPass): void;
   /** each latency report a worker sends */
   workerLatency?(report: LatencySnapshot): void;
   /** after each commit, the passes it made visible */
@@ -410,6 +412,7 @@ export class Pipeline {
       if (pass.result.latency !== undefined) this.o.hooks?.workerLatency?.(pass.result.latency);
       await this.cycle.open();
       this.writer.write(pass);
+      this.o.hooks?.written?.(pass);
       // a pass that stopped early (the slot's JSON area was full) is continued: wait for the rest of the slot
       wait = !this.batches.written(pass);
       this.counters.inflight = this.batches.length;

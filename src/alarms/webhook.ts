@@ -53,8 +53,49 @@ export interface Alert {
   generatorURL?: string;
 }
 
+/** A KPI alarm (SPEC section 7) as the webhook takes it. */
+export interface KpiAlertInput {
+  alarm_id: string;
+  rule: string;
+  state: 'raised' | 'cleared';
+  dimension: string;
+  key: string;
+  kpi: string;
+  value: number | null;
+  threshold: number;
+  attempts: number;
+  window_start: string;
+  window_end: string;
+  suppressed: boolean;
+  equipment: AlarmJson['equipment'];
+}
+
+/** Any alarm the webhook forwards: a failure alarm (SPEC section 4) or a KPI alarm (section 7). */
+export type WebhookAlarm = AlarmJson | KpiAlertInput;
+
+/** The Alertmanager alert of a KPI alarm: labelled by its dimension and key, the KPI's value against its threshold. */
+function kpiAlert(alarm: KpiAlertInput, extraLabels: Readonly<Record<string, string>>, generatorURL?: string): Alert {
+  const raisedAt = Number(alarm.alarm_id.slice(alarm.alarm_id.lastIndexOf(':') + 1));
+  const labels: Record<string, string> = { ...extraLabels, alertname: alarm.rule, rule: alarm.rule, dimension: alarm.dimension, key: alarm.key, kpi: alarm.kpi, alarm_id: alarm.alarm_id };
+  if (alarm.dimension === 'equipment') labels.equipment_id = alarm.key;
+  const annotations: Record<string, string> = {
+    summary: `${alarm.rule}: ${alarm.kpi} ${alarm.value} (threshold ${alarm.threshold}, ${alarm.attempts} attempts) for ${alarm.dimension} ${alarm.key} in ${alarm.window_start} .. ${alarm.window_end}`,
+    state: alarm.state,
+    value: String(alarm.value),
+    threshold: String(alarm.threshold),
+    attempts: String(alarm.attempts),
+    window_start: alarm.window_start,
+    window_end: alarm.window_end,
+  };
+  const alert: Alert = { labels, annotations, startsAt: Number.isFinite(raisedAt) ? new Date(raisedAt).toISOString() : alarm.window_end };
+  if (alarm.state === 'cleared') alert.endsAt = alarm.window_end;
+  if (generatorURL !== undefined) alert.generatorURL = generatorURL;
+  return alert;
+}
+
 /** The Alertmanager alert for an alarm. */
-export function toAlert(alarm: AlarmJson, extraLabels: Readonly<Record<string, string>> = {}, generatorURL?: string): Alert {
+export function toAlert(alarm: WebhookAlarm, extraLabels: Readonly<Record<string, string>> = {}, generatorURL?: string): Alert {
+  if ('kpi' in alarm) return kpiAlert(alarm, extraLabels, generatorURL);
   // the raise's window end is the last part of the alarm_id; the same on the cleared alarm
   const raisedAt = Number(alarm.alarm_id.slice(alarm.alarm_id.lastIndexOf(':') + 1));
   const labels: Record<string, string> = {
@@ -123,7 +164,7 @@ export class AlertmanagerWebhook {
   }
 
   /** Queues a batch of alarms (suppressed ones are skipped) and starts sending. */
-  send(alarms: readonly AlarmJson[]): void {
+  send(alarms: readonly WebhookAlarm[]): void {
     if (this.closed) return;
     for (const a of alarms) {
       if (a.suppressed) {

@@ -35,7 +35,8 @@ export const DEFAULTS = {
     refdata: 'lux.refdata',
     alarm_state: 'lux.alarms.state',
     kpis: 'lux.kpis',
-    kpi_partials: 'lux.kpis.partials',
+    /** the partials topic is one group's: `<group_id>` + this */
+    kpi_partials_suffix: '.kpis.partials',
     kpi_state: 'lux.kpis.state',
   },
   refdata: { watch: false },

@@ -299,8 +299,11 @@ export const configSchema = z.strictObject({
       alarm_state: topic().default(DEFAULTS.topics.alarm_state),
       /** the KPI objects of SPEC section 7, key <dimension>:<key> */
       kpis: topic().default(DEFAULTS.topics.kpis),
-      /** internal: each transaction's partial KPI aggregates, one message per shard (partition = shard) */
-      kpi_partials: topic().default(DEFAULTS.topics.kpi_partials),
+      /**
+       * internal: each transaction's partial KPI aggregates, one message per shard (partition = shard); one consumer
+       * group's own (its messages carry no group), so the default is `<group_id>.kpis.partials`
+       */
+      kpi_partials: topic().optional(),
       /** internal, compacted: per shard its merge frontier, the raw partitions' marks, and its open KPI alarms */
       kpi_state: topic().default(DEFAULTS.topics.kpi_state),
     })
@@ -406,7 +409,10 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.log.level),
     })
     .prefault({}),
-});
+}).transform((c) => ({
+  ...c,
+  topics: { ...c.topics, kpi_partials: c.topics.kpi_partials ?? `${c.kafka.group_id}${DEFAULTS.topics.kpi_partials_suffix}` },
+}));
 
 /** The validated configuration, every default filled in. */
 export type LuxConfig = z.output<typeof configSchema>;

@@ -8,7 +8,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { LuxError } from '../errors.js';
 import { distModule } from '../paths.js';
 import type { KpiAlarmDecision } from './kpi-json.js';
-import { KpiMergeCore, type KpiMergeCounters, type KpiMergeOptions, type KpiPrepared } from './merge-core.js';
+import { KpiMergeCore, type CellRank, type KpiMergeCounters, type KpiMergeOptions, type KpiPrepared } from './merge-core.js';
 
 export const KPI_THREAD_DEFAULTS = {
   /** how often the thread reports its counters between transactions */
@@ -69,6 +69,7 @@ interface WirePrepared {
   alarms: KpiAlarmDecision[];
   offsets: Array<{ shard: number; offset: number }>;
   state: WireValues;
+  worstCells: CellRank[];
   counters: KpiMergeCounters;
 }
 
@@ -154,7 +155,7 @@ function runThread(data: KpiThreadData): void {
             throw err;
           }
           const p = core.prepare(m.nowMs);
-          const wire: WirePrepared = { kpis: packValues(p.kpis), alarms: p.alarms, offsets: p.offsets, state: packValues(p.state), counters: p.counters };
+          const wire: WirePrepared = { kpis: packValues(p.kpis), alarms: p.alarms, offsets: p.offsets, state: packValues(p.state), worstCells: p.worstCells, counters: p.counters };
           post({ type: 'prepared', id: m.id, prepared: wire }, [wire.kpis.bytes.buffer as ArrayBuffer, wire.state.bytes.buffer as ArrayBuffer]);
           break;
         }
@@ -295,6 +296,7 @@ export class KpiEngine {
       alarms: w.alarms,
       offsets: w.offsets,
       state: unpackValues(w.state),
+      worstCells: w.worstCells,
       counters: w.counters,
     };
   }

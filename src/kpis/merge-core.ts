@@ -21,7 +21,8 @@ import { KpiJsonWriter, TYPICAL_KPI_JSON_BYTES } from './kpi-json-writer.js';
 import { ByteWriter } from './leb128.js';
 import { MarksTable } from './marks.js';
 import { M_RECORDS, MEASURES } from './measures.js';
-import { DIMENSIONS, DIM_COUNT, dimensionCode, type Dimension } from './names.js';
+import { DIMENSIONS, DIM_CELL, DIM_COUNT, dimensionCode, type Dimension } from './names.js';
+import { M_CALL_DROPS, M_SESSION_ATTEMPTS, M_SESSION_SUCCESSES } from './measures.js';
 import { ChunkReader, openPartialsMessage, type PartialsSink } from './partials-codec.js';
 import {
   alarmStateKey,
@@ -77,6 +78,24 @@ export interface KpiMergeCounters {
   watermarkMs: number;
 }
 
+/** A cell that ranks among the worst of its window on this shard (the status page keeps the worst over all shards). */
+export interface CellRank {
+  windowStartMs: number;
+  key: string;
+  records: number;
+  sessionAttempts: number;
+  sessionSuccesses: number;
+  callDrops: number;
+}
+
+/** Cells ranked per window and shard: by drop rate and by session success rate, each among cells with enough sessions. */
+export const CELL_RANKS = {
+  /** cells kept per ranking, window and shard */
+  top: 10,
+  /** a cell ranks only with at least this many session attempts (success rate) or successes (drop rate) */
+  minSessions: 10,
+} as const;
+
 /** What one transaction writes for the KPIs. */
 export interface KpiPrepared {
   /** KPI topic messages: key `<dimension>:<key>`, value the SPEC section 7 JSON */
@@ -86,6 +105,8 @@ export interface KpiPrepared {
   offsets: Array<{ shard: number; offset: number }>;
   /** state-topic values, keys relative to the caller's prefix; null = tombstone */
   state: Array<{ key: string; value: Buffer | null }>;
+  /** the worst cells of the windows this transaction closes (CELL_RANKS), for the status page; not written anywhere */
+  worstCells: CellRank[];
   counters: KpiMergeCounters;
 }
 
@@ -279,7 +300,7 @@ export class KpiMergeCore {
     // (a message that fails to read leaves the transaction prepared and half applied: the caller discards)
     this.preparedFlag = true;
     this.pending = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0 };
-    const out: KpiPrepared = { kpis: [], alarms: [], offsets: [], state: [], counters: this.counters() };
+    const out: KpiPrepared = { kpis: [], alarms: [], offsets: [], state: [], worstCells: [], counters: this.counters() };
     this.json.reset();
     this.kpiKeys = [];
     this.kpiEnds = [];
@@ -452,12 +473,15 @@ export class KpiMergeCore {
     const writer = s.writer;
     let times = windowTimes(0, W);
     let timesOf = -1;
+    const ranks = new CellRanking();
     json.ensure(store.entriesThrough(last) * TYPICAL_KPI_JSON_BYTES);
     this.pending.windowsClosed += store.closeThrough(last, (e, window) => {
       if (window !== timesOf) {
+        if (timesOf >= 0) ranks.flush(timesOf * W, out.worstCells);
         times = windowTimes(window, W);
         timesOf = window;
       }
+      if (store.dim[e] === DIM_CELL) ranks.offer(store, e);
       writer.write(json, e, times);
       const dim = store.dim[e];
       const key = store.keyText(e);
@@ -492,6 +516,7 @@ export class KpiMergeCore {
         });
       }
     });
+    if (timesOf >= 0) ranks.flush(timesOf * W, out.worstCells);
     s.closedThroughMs = throughMs;
   }
 
@@ -504,5 +529,56 @@ export class KpiMergeCore {
       rawPartitions: Math.max(this.rawPartitions, s.marks.count),
       marks: s.marks.list(),
     });
+  }
+}
+
+/**
+ * The worst cells of one window on one shard, by drop rate (call drops per successful session) and by session
+ * success rate: bounded insertion into two lists of CELL_RANKS.top, nothing per cell that does not rank.
+ */
+class CellRanking {
+  private readonly byDrops: Array<{ e: number; v: number; rank: CellRank }> = [];
+  private readonly bySuccess: Array<{ e: number; v: number; rank: CellRank }> = [];
+
+  offer(store: KpiWindowStore, e: number): void {
+    const f = store.fields;
+    const b = e * MEASURES;
+    const sa = f[b + M_SESSION_ATTEMPTS];
+    const ss = f[b + M_SESSION_SUCCESSES];
+    if (ss >= CELL_RANKS.minSessions) this.insert(this.byDrops, store, e, f[b + M_CALL_DROPS] / ss, true);
+    if (sa >= CELL_RANKS.minSessions) this.insert(this.bySuccess, store, e, ss / sa, false);
+  }
+
+  /** Appends the window's ranked cells (each once) to `out` and starts the next window. */
+  flush(windowStartMs: number, out: CellRank[]): void {
+    const seen = new Set<string>();
+    for (const r of [...this.byDrops, ...this.bySuccess]) {
+      if (seen.has(r.rank.key)) continue;
+      seen.add(r.rank.key);
+      r.rank.windowStartMs = windowStartMs;
+      out.push(r.rank);
+    }
+    this.byDrops.length = 0;
+    this.bySuccess.length = 0;
+  }
+
+  /** Keeps the list sorted worst first: highest values when `high`, lowest otherwise. */
+  private insert(list: Array<{ e: number; v: number; rank: CellRank }>, store: KpiWindowStore, e: number, v: number, high: boolean): void {
+    const worse = (a: number, c: number) => (high ? a > c : a < c);
+    if (list.length === CELL_RANKS.top && !worse(v, list[list.length - 1].v)) return;
+    const f = store.fields;
+    const b = e * MEASURES;
+    const rank: CellRank = {
+      windowStartMs: 0,
+      key: store.keyText(e),
+      records: f[b + M_RECORDS],
+      sessionAttempts: f[b + M_SESSION_ATTEMPTS],
+      sessionSuccesses: f[b + M_SESSION_SUCCESSES],
+      callDrops: f[b + M_CALL_DROPS],
+    };
+    let i = list.length;
+    while (i > 0 && worse(v, list[i - 1].v)) i--;
+    list.splice(i, 0, { e, v, rank });
+    if (list.length > CELL_RANKS.top) list.pop();
   }
 }

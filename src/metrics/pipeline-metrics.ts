@@ -55,7 +55,7 @@ export class PipelineMetricsFeed {
   }
 
   /** Alarms a transaction made visible: raised, cleared and suppressed per rule. */
-  committedAlarms(alarms: readonly AlarmJson[]): void {
+  committedAlarms(alarms: ReadonlyArray<Pick<AlarmJson, 'rule' | 'state' | 'suppressed'>>): void {
     for (const a of alarms) {
       const m = this.metrics.rule(a.rule);
       if (a.state === 'raised') m.raised.inc();

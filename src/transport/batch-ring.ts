@@ -59,6 +59,7 @@ export function createRingShared(sizes: RingSizes): RingShared {
 export class RingViews {
   readonly u8: Uint8Array;
   readonly u32: Uint32Array;
+  readonly i32: Int32Array;
   readonly f64: Float64Array;
   readonly outU8: Uint8Array;
   readonly outU32: Uint32Array;
@@ -71,6 +72,7 @@ export class RingViews {
     const buf = shared.memory.buffer as unknown as SharedArrayBuffer;
     this.u8 = new Uint8Array(buf);
     this.u32 = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
     this.outU8 = new Uint8Array(shared.output);
     this.outU32 = new Uint32Array(shared.output);

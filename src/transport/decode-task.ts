@@ -32,4 +32,6 @@ export interface DecodeResult {
   enrichNs: number;
   /** the worker's latency histograms since its last report, at most every 250 ms (merged on the main thread) */
   latency?: LatencySnapshot;
+  /** the batch's KPI partials (src/kpis/batch-partials.ts), on its first pass when KPIs are on; transferred, not copied */
+  kpis?: Uint8Array;
 }

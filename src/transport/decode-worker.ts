@@ -11,6 +11,16 @@ import type { SlotGeometry } from '../decode/layout.js';
 import type { DecodeResult, DecodeTask } from './decode-task.js';
 import { FeedWriter, type FeedChannel } from '../alarms/feed.js';
 import { LatencyRecorder, initLatency } from '../metrics/latency.js';
+import { BatchPartials } from '../kpis/batch-partials.js';
+import type { Dimension } from '../kpis/names.js';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+
+/** What the worker needs to fold each batch into KPI partials (absent: KPIs off). */
+export interface WorkerKpis {
+  windowMs: number;
+  shards: number;
+  dimensions: readonly Dimension[];
+}
 
 interface DecodeWorkerData {
   ring: RingShared;
@@ -21,13 +31,17 @@ interface DecodeWorkerData {
   /** one alarm-feed ring per worker (single producer each), claimed through `alarmClaims` */
   alarmFeeds?: FeedChannel[];
   alarmClaims?: SharedArrayBuffer;
+  kpis?: WorkerKpis;
 }
 
 const data = workerData as DecodeWorkerData;
 const views = new RingViews(data.ring);
 const decoder = decoderFormat(data.format).create(data.ring.memory, data.decoder);
 let referenceVersion = data.reference.version;
-const writer = new RecordJsonWriter(openReference(data.reference.base, data.reference.overlay), data.ring.memory.buffer);
+const firstReference = openReference(data.reference.base, data.reference.overlay);
+const writer = new RecordJsonWriter(firstReference, data.ring.memory.buffer);
+const kpis = data.kpis === undefined ? undefined : new BatchPartials({ windowMs: data.kpis.windowMs, shards: data.kpis.shards, dimensions: data.kpis.dimensions });
+kpis?.use(firstReference);
 const feed = claimFeed(data);
 // Stage latency recorded where the work happens; shipped with a result at most every TRANSPORT_INTERNALS.latencyReportMs.
 await initLatency();
@@ -75,7 +89,9 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   if (task.reference.version !== referenceVersion) {
     // A new reference-data version: every record of this pass is enriched against it, none against a mix. (Compared
     // by number: a SharedArrayBuffer arrives as a new object with every message.)
-    writer.use(openReference(task.reference.base, task.reference.overlay));
+    const reference = openReference(task.reference.base, task.reference.overlay);
+    writer.use(reference);
+    kpis?.use(reference);
     referenceVersion = task.reference.version;
   }
   const geo = views.slots[task.slot];
@@ -85,9 +101,14 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   const outU32 = views.outU32;
   const t0 = process.hrtime.bigint();
   let decoded = 0;
+  let kpiBytes: Uint8Array | undefined;
   if (task.decode) {
     decoded = decoder.decode(geo, task.count);
     if (feed !== undefined) feedAlarms(feed, geo, task.count, task.seq);
+    if (kpis !== undefined) {
+      kpis.addSlot(u32, views.i32, views.f64, geo, task.count);
+      kpiBytes = kpis.finish();
+    }
   }
   const t1 = process.hrtime.bigint();
 
@@ -124,7 +145,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     report = latency.snapshot();
     latencyReportedAt = now;
   }
-  return {
+  const result: DecodeResult = {
     latency: report,
     slot: task.slot,
     done: m,
@@ -135,4 +156,16 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     decodeNs: Number(t1 - t0),
     enrichNs: Number(t2 - t1),
   };
+  if (kpiBytes === undefined) return result;
+  // the KPI partials travel back transferred (their own buffer), never copied
+  result.kpis = kpiBytes;
+  const transfer = kpiBytes.buffer as ArrayBuffer;
+  return move({
+    get [transferableSymbol]() {
+      return [transfer];
+    },
+    get [valueSymbol]() {
+      return result;
+    },
+  }) as unknown as DecodeResult;
 }

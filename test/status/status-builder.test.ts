@@ -120,10 +120,23 @@ describe('the daemon-side keepers', () => {
   it('LastKpiWindow keeps the newest window only, gathered over several commits', () => {
     const k = new LastKpiWindow();
     const w = 1_800_000_000_000;
-    k.apply([kpiMessage('cell', '1', w)]);
-    k.apply([kpiMessage('cell', '2', w), kpiMessage('cell', '3', w + 60_000)]);
-    k.apply([kpiMessage('cell', '4', w + 60_000), kpiMessage('cell', '5', w)]);
+    const emit = (...ms: ReturnType<typeof kpiMessage>[]) => ms.map((m) => ({ key: `${m.dimension}:${m.key}`, value: Buffer.from(JSON.stringify(m)) }));
+    k.apply(emit(kpiMessage('region', '1', w)));
+    k.apply(emit(kpiMessage('region', '2', w), kpiMessage('vendor', '3', w + 60_000)));
+    k.apply(emit(kpiMessage('region', '4', w + 60_000), kpiMessage('region', '5', w)));
     expect(k.messages().map((m) => m.key)).toEqual(['3', '4']);
+  });
+
+  it('LastKpiWindow parses only the cells the merge ranked among the worst, never every cell', () => {
+    const k = new LastKpiWindow();
+    const w = 1_800_000_000_000;
+    const cells = Array.from({ length: 50 }, (_, i) => kpiMessage('cell', String(i), w));
+    const emitted = cells.map((m) => ({ key: `cell:${m.key}`, value: Buffer.from(JSON.stringify(m)) }));
+    // a value that is not JSON would throw if it were parsed: only the ranked cells may be
+    emitted.push({ key: 'cell:999', value: Buffer.from('not json') });
+    const rank = (key: string) => ({ windowStartMs: w, key, records: 1, sessionAttempts: 20, sessionSuccesses: 18, callDrops: 2 });
+    k.apply(emitted, [rank('7'), rank('42')]);
+    expect(k.messages().map((m) => m.key).sort()).toEqual(['42', '7']);
   });
 
   it('SeriesRing overwrites its oldest values', () => {
