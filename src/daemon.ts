@@ -15,7 +15,7 @@ import { RefdataService } from './enrich/refdata-service.js';
 import { openReference, type Reference } from './enrich/reference.js';
 import { LuxMetrics } from './metrics/registry.js';
 import { PipelineMetricsFeed } from './metrics/pipeline-metrics.js';
-import { LatencyMerger, LatencyRecorder, SlaChecker, initLatency, type LatencySpan, type LatencyStats } from './metrics/latency.js';
+import { LatencyMerger, LatencyRecorder, LOOP_SPANS, SlaChecker, initLatency, type LatencySpan, type LatencyStats } from './metrics/latency.js';
 import { Readiness, startHttp, type HttpService } from './service/http.js';
 import { SystemdNotifier } from './service/systemd.js';
 import { componentLogger, type Logger } from './service/logger.js';
@@ -260,7 +260,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
 
   await initLatency();
   const recorder = new LatencyRecorder(['event_to_commit', 'kafka_to_commit', 'produce_to_commit']);
-  const stageRecorder = new LatencyRecorder(['consume_to_dispatch']);
+  const stageRecorder = new LatencyRecorder(LOOP_SPANS);
   const merger = new LatencyMerger();
   merger.addRecorder(recorder);
   merger.addRecorder(stageRecorder);
@@ -317,6 +317,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
       },
       written: kpis === undefined ? undefined : (pass) => kpis.side.written(pass),
       dispatched: (ms) => stageRecorder.record('consume_to_dispatch', ms),
+      timed: (span, ms) => stageRecorder.record(span, ms),
       inputStuck: (e) => {
         if (!stuck.first(e)) return;
         log.error(e.toLog(), e.message);

@@ -14,7 +14,7 @@ import { TransactionalSink } from './sink/transactional-producer.js';
 import { TransactionCycle } from './sink/transaction-cycle.js';
 import type { TransactionSide } from './sink/transaction-side.js';
 import { PipelineCounters } from './metrics/pipeline-counters.js';
-import type { LatencySnapshot } from './metrics/latency.js';
+import type { LatencySnapshot, LoopSpan } from './metrics/latency.js';
 import type { UndecompressableBatchError } from './kafka/consume-errors.js';
 
 export { PipelineCounters } from './metrics/pipeline-counters.js';
@@ -61,6 +61,8 @@ export interface PipelineHooks {
   revoked?(partitions: number[]): void | Promise<void>;
   /** each batch's consume-to-dispatch time (ms) */
   dispatched?(ms: number): void;
+  /** how long one step of the loop, the source or the sink took (ms): consume calls, transactional calls, waits */
+  timed?(span: LoopSpan, ms: number): void;
   /** each decoded pass once written into the open transaction (all passes of a batch go into the same one) */
   written?(pass: DecodedPass): void;
   /** each latency report a worker sends */
@@ -140,6 +142,7 @@ export class Pipeline {
       transactionTimeoutMs: options.transactionTimeoutMs,
       callTimeoutMs: Math.max(SINK_INTERNALS.callTimeoutMinMs, Math.min(options.transactionTimeoutMs, SINK_INTERNALS.callTimeoutMaxMs)),
       onRetry: (call, attempt, err) => options.log.warn({ call, attempt, err: err.message }, 'transactional call failed; retrying it (the broker may be away)'),
+      timed: (call, ms) => options.hooks?.timed?.(call === 'begin' ? 'transaction_begin' : call === 'offsets' ? 'transaction_offsets' : 'transaction_commit', ms),
       own: options.producerOwn,
     });
     this.views = new RingViews(createRingShared(options.ring));
@@ -165,6 +168,7 @@ export class Pipeline {
         },
         rewind: () => this.source.rewind(),
       },
+      timedSides: (ms) => options.hooks?.timed?.('transaction_sides', ms),
       onCommitted: (passes, committedAt) => {
         const head = this.batches.head;
         this.oldestPending = head === undefined ? undefined : (head.messages[head.start].timestamp ?? committedAt);
@@ -284,7 +288,7 @@ export class Pipeline {
     const committing = this.cycle.committing;
     if (committing !== undefined) {
       // Workers keep decoding while the commit is in flight; writing resumes once the next transaction can open.
-      if (idle) await committing;
+      if (idle) await this.waitForCommit(committing);
     } else {
       // Write every batch that is decoded, in order; wait on the head only when nothing else can progress.
       await this.writeDecoded(this.batches.length > 0 && idle);
@@ -326,9 +330,11 @@ export class Pipeline {
     let messages: Message[];
     const epoch = this.cycle.epoch;
     try {
+      const t0 = performance.now();
       this.consumeCall = this.source.consumeBatch(this.batchSize);
       messages = await this.consumeCall;
       this.consumedAt = Date.now();
+      this.o.hooks?.timed?.('consume_call', performance.now() - t0);
     } catch (err) {
       // A fatal consumer error leaves the client unusable: end with a clear error (systemd restarts the service,
       // which resumes from the last commit) rather than retry forever.
@@ -375,6 +381,13 @@ export class Pipeline {
     return n;
   }
 
+  /** Waits for the commit in flight (timed: while it runs, nothing is written). */
+  private async waitForCommit(committing: Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    await committing;
+    this.o.hooks?.timed?.('commit_wait', performance.now() - t0);
+  }
+
   /** Hands the messages of the further input topics to their readers; returns the raw topic's. */
   private routeInputs(messages: Message[]): Message[] {
     const raw = this.o.topics.raw;
@@ -405,7 +418,7 @@ export class Pipeline {
 
   /** Writes the decoded head batches into the open transaction, in order; with `wait`, waits for the head first. */
   private async writeDecoded(wait: boolean): Promise<void> {
-    if (this.cycle.committing !== undefined) await this.cycle.committing;
+    if (this.cycle.committing !== undefined) await this.waitForCommit(this.cycle.committing);
     for (;;) {
       const pass = await this.batches.nextPass(wait);
       if (pass === undefined) return;

@@ -9,6 +9,10 @@ import type { Histogram } from 'hdr-histogram-js';
  * - consume_to_dispatch: a batch consumed → handed to a decode worker
  * - decode_enrich: a batch's decode + enrichment inside a worker
  * - produce_to_commit: the batch's first produce → its transaction committed
+ * - consume_call: one batch read of the consumer (it waits per message, up to the consume timeout)
+ * - transaction_begin, transaction_offsets, transaction_commit: the transactional calls of one commit
+ * - transaction_sides: what the sides (alarms, KPIs) take to prepare one commit
+ * - commit_wait: the loop waiting for a commit in flight before it can write (the produce path blocked)
  */
 export const LATENCY_SPANS = [
   'event_to_commit',
@@ -16,7 +20,17 @@ export const LATENCY_SPANS = [
   'consume_to_dispatch',
   'decode_enrich',
   'produce_to_commit',
+  'consume_call',
+  'transaction_begin',
+  'transaction_offsets',
+  'transaction_commit',
+  'transaction_sides',
+  'commit_wait',
 ] as const;
+
+/** The spans the main thread times per batch or per transaction (the loop, the source and the sink). */
+export const LOOP_SPANS = ['consume_to_dispatch', 'consume_call', 'transaction_begin', 'transaction_offsets', 'transaction_commit', 'transaction_sides', 'commit_wait'] as const;
+export type LoopSpan = (typeof LOOP_SPANS)[number];
 export type LatencySpan = (typeof LATENCY_SPANS)[number];
 
 /** Histogram shape, in one place: 1 ms resolution, 3 significant digits, values clamped to [0, 1 day]. */

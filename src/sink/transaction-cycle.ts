@@ -37,6 +37,8 @@ export interface TransactionCycleOptions {
   recovery: RecoveryHooks;
   /** told after each commit with the passes it made visible */
   onCommitted?: (passes: WrittenPass[], committedAt: number) => void;
+  /** told how long the sides took to prepare a commit (ms) */
+  timedSides?: (ms: number) => void;
 }
 
 /**
@@ -109,6 +111,7 @@ export class TransactionCycle {
     let alarms = 0;
     try {
       const context = this.o.context();
+      const ts = performance.now();
       for (const side of this.o.sides) {
         const out = await side.prepare(context);
         prepared.push(side);
@@ -117,6 +120,7 @@ export class TransactionCycle {
         if (out.offsets !== undefined) offsets.push(...out.offsets);
         alarms += out.alarms ?? 0;
       }
+      this.o.timedSides?.(performance.now() - ts);
       if (!this.o.sink.inTransaction) {
         for (const side of prepared) await side.settle();
         return;

@@ -15,6 +15,8 @@ export interface SinkOptions {
   own?: Record<string, string | number | boolean>;
   /** told of each retry of a transactional call that failed with a retriable error (a timeout, the broker away) */
   onRetry?: (call: string, attempt: number, err: Error) => void;
+  /** told how long each successful transactional call took (ms) */
+  timed?: (call: 'begin' | 'offsets' | 'commit', ms: number) => void;
 }
 
 export type Header = Record<string, string>;
@@ -80,7 +82,9 @@ export class TransactionalSink {
   /** Opens a transaction (node-rdkafka runs it off the loop, so it must be awaited before the first produce). */
   async begin(): Promise<void> {
     if (this.open) return;
+    const t0 = performance.now();
     await this.call('beginTransaction', (cb) => this.producer.beginTransaction(cb));
+    this.options.timed?.('begin', performance.now() - t0);
     this.open = true;
     this.produced = 0;
   }
@@ -110,9 +114,13 @@ export class TransactionalSink {
   async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
     if (!this.open) return;
     if (offsets.length > 0) {
+      const t0 = performance.now();
       await this.retrying('sendOffsetsToTransaction', (cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.options.callTimeoutMs, cb));
+      this.options.timed?.('offsets', performance.now() - t0);
     }
+    const t1 = performance.now();
     await this.retrying('commitTransaction', (cb) => this.producer.commitTransaction(this.options.callTimeoutMs, cb));
+    this.options.timed?.('commit', performance.now() - t1);
     this.open = false;
   }
 
