@@ -37,6 +37,7 @@ import { readKpiState } from './kpis/kpi-state-reader.js';
 import { TransactionPartials } from './kpis/transaction-partials.js';
 import { KpiMetricsFeed } from './metrics/kpi-metrics.js';
 import { LastKpiWindow } from './status/last-kpi-window.js';
+import type { KpiMessage } from './report/kpi-message.js';
 import type { WorkerKpis } from './transport/decode-worker.js';
 import { StatusBuilder } from './status/status-builder.js';
 import { daemonStatusSource } from './status/daemon-status-source.js';
@@ -62,6 +63,8 @@ export interface Daemon {
   recentLatency(span: LatencySpan): LatencyPoint | null;
   /** What / and /status.json show. */
   status: StatusBuilder;
+  /** The last KPI window's region and vendor objects and its worst cells (empty before the first, or with KPIs off). */
+  kpis(): readonly KpiMessage[];
 }
 
 /** Ring sizes from the config: slots × batch bytes, trimmed so the ring fits half the memory budget. */
@@ -443,7 +446,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     drainLatency();
     return recent.point(span);
   };
-  return { pipeline, http, metrics, readiness, stop, reload, latency, recentLatency, status, done: pipeline.done };
+  return { pipeline, http, metrics, readiness, stop, reload, latency, recentLatency, status, kpis: () => lastKpis.messages(), done: pipeline.done };
 }
 
 /**

@@ -14,9 +14,12 @@ import { TRAFFIC_DEFAULTS } from '../gen/traffic.js';
 import { ROOT, STATE_DIR } from '../paths.js';
 import type { LatencyStats } from '../metrics/latency.js';
 import { STATUS_DEFAULTS } from '../status/status-defaults.js';
+import type { KpiMessage } from '../report/kpi-message.js';
 
 const USAGE = 'usage: lux demo [--duration SECONDS] [--rate RECORDS_PER_S] [--partitions N] [--workers N]';
 const TOPIC_PREFIX = 'lux.demo.';
+/** KPI windows of the demo: short, so half a minute shows some */
+const KPI_WINDOW_MS = 10_000;
 /** the live line's latency window, seconds */
 const RECENT_S = STATUS_DEFAULTS.latencyWindowMs / 1000;
 /** failures one equipment emits in a generator burst (within 3 s), every 15 s */
@@ -45,7 +48,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   say('lux demo: starting the local Kafka broker (the first run assembles it with Maven)…');
   const brokers = await startBroker();
   const run = Date.now().toString(36);
-  const topics = { raw: `${TOPIC_PREFIX}${run}.raw`, enriched: `${TOPIC_PREFIX}${run}.enriched`, dlq: `${TOPIC_PREFIX}${run}.dlq`, alarms: `${TOPIC_PREFIX}${run}.alarms` };
+  const topics = {
+    raw: `${TOPIC_PREFIX}${run}.raw`,
+    enriched: `${TOPIC_PREFIX}${run}.enriched`,
+    dlq: `${TOPIC_PREFIX}${run}.dlq`,
+    alarms: `${TOPIC_PREFIX}${run}.alarms`,
+    kpis: `${TOPIC_PREFIX}${run}.kpis`,
+  };
   await recreateDemoTopics(brokers, Object.values(topics), partitions);
 
   // The demo rule flags the generator's bursts, not its steady background of failures: over a 10 s window an
@@ -68,11 +77,17 @@ export async function demoCommand(argv: string[]): Promise<number> {
     ...Object.entries(topics).map(([k, v]) => `  ${k}: ${v}`),
     `  refdata: ${TOPIC_PREFIX}${run}.refdata`,
     `  alarm_state: ${TOPIC_PREFIX}${run}.alarm-state`,
+    `  kpi_partials: ${TOPIC_PREFIX}${run}.kpi-partials`,
+    `  kpi_state: ${TOPIC_PREFIX}${run}.kpi-state`,
     'refdata:',
     `  dir: ${path.join(ROOT, 'examples', 'refdata')}`,
     'alarms:',
     '  rules:',
     `    - { name: failure_burst, window_ms: 10000, slide_ms: 5000, threshold: ${threshold}, clear_below: ${clearBelow}, lateness_ms: 2000 }`,
+    // short KPI windows, so a demo of half a minute shows some
+    'kpis:',
+    `  window_ms: ${KPI_WINDOW_MS}`,
+    '  lateness_ms: 2000',
     ...(opts.workers === undefined ? [] : ['pipeline:', `  workers: ${positiveInt('demo', 'workers', opts.workers, 1)}`]),
     'http:',
     '  port: 0',
@@ -111,7 +126,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     say(
       `${fmtSeconds(now - started)}  ${fmt(perS)} records/s  lag ${fmt(lag)}  latency (last ${RECENT_S} s) p50 ${lat.p50} p99 ${lat.p99}  records ${fmt(c.recordsOut)}  dead letters ${fmt(c.deadLetters)}  alarms ${fmt(c.alarms)}`,
     );
+    const kpiLine = kpiSummary(daemon.kpis());
+    if (kpiLine !== undefined && kpiLine !== lastKpiLine) say(`${' '.repeat(6)}${kpiLine}`);
+    if (kpiLine !== undefined) lastKpiLine = kpiLine;
   }, 1000);
+  let lastKpiLine: string | undefined;
 
   let gen: GenSummary | undefined;
   let genError: unknown;
@@ -145,6 +164,24 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * One line of the last KPI window: the region with the lowest session success rate, its drop rate, and the worst cell
+ * by drop rate (what an engineer would look at first); undefined before the first window.
+ */
+function kpiSummary(messages: readonly KpiMessage[]): string | undefined {
+  const regions = messages.filter((m) => m.dimension === 'region' && m.session.success_rate !== null);
+  if (regions.length === 0) return undefined;
+  const worst = regions.reduce((a, b) => (b.session.success_rate! < a.session.success_rate! ? b : a));
+  const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
+  const cells = messages.filter((m) => m.dimension === 'cell' && m.drops.drop_rate !== null);
+  const cell = cells.length === 0 ? undefined : cells.reduce((a, b) => (b.drops.drop_rate! > a.drops.drop_rate! ? b : a));
+  const window = `${messages[0].window_start.slice(11, 19)}–${messages[0].window_end.slice(11, 19)}`;
+  return (
+    `KPIs ${window}: worst region ${worst.key} session success ${pct(worst.session.success_rate)}, drop rate ${pct(worst.drops.drop_rate)}` +
+    `, setup p95 ${worst.session.setup_latency_ms?.p95 ?? '–'} ms${cell === undefined ? '' : `; worst cell ${cell.key} drop rate ${pct(cell.drops.drop_rate)}`}`
+  );
 }
 
 /** Deletes the topics of earlier demo runs (they only fill the local broker) and creates this run's. */

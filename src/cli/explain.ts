@@ -123,6 +123,11 @@ async function rawPartitions(config: LuxConfig): Promise<{ partitions: number | 
   }
 }
 
+function kpiRuleLine(r: LuxConfig['kpis']['rules'][number]): string {
+  const side = r.below !== undefined ? `below ${r.below}` : `above ${r.above}`;
+  return `rule ${r.name}: ${r.kpi} per ${r.dimension}, raise ${side}, clear at ${r.clear}, at least ${r.min_attempts} attempts`;
+}
+
 function ruleLine(r: LuxConfig['alarms']['rules'][number]): string {
   return (
     `rule ${r.name}: failures per equipment in ${r.window_ms} ms windows sliding by ${r.slide_ms} ms; ` +
@@ -158,6 +163,15 @@ export function renderText(t: Topology): string {
   );
   if (c.alarms.rules.length === 0) lines.push('           no rules');
   for (const r of c.alarms.rules) lines.push(`           ${ruleLine(r)}`);
+  if (!c.kpis.enabled) lines.push('kpis     off (kpis.enabled: false)');
+  else {
+    lines.push(
+      `kpis     ${c.kpis.window_ms} ms tumbling windows per ${c.kpis.dimensions.join(', ')} (lateness ${c.kpis.lateness_ms} ms) → ${c.topics.kpis}`,
+      `           partials per transaction → ${c.topics.kpi_partials} (one shard a partition), merged by the KPI thread; its state in ${c.topics.kpi_state}`,
+    );
+    if (c.kpis.rules.length === 0) lines.push('           no KPI alarm rules');
+    for (const r of c.kpis.rules) lines.push(`           ${kpiRuleLine(r)}`);
+  }
   lines.push(
     `sla      ${slaText(c)}${c.sla.alarm ? ', breaches raised as alarms' : ''}`,
     `http     http://${c.http.host}:${c.http.port} /metrics /health /ready`,
@@ -190,15 +204,24 @@ export function graph(t: Topology): { nodes: [string, string][]; edges: [string,
     ['alarm_thread', 'alarms', 'alarms'],
     ['enriched', 'sla', 'commit latency'],
   ];
+  if (c.kpis.enabled) {
+    nodes.push(
+      ['kpi_partials', c.topics.kpi_partials],
+      ['kpi_thread', `KPI merge\n${c.kpis.window_ms / 1000} s windows: ${c.kpis.dimensions.join(', ')}${c.kpis.rules.length > 0 ? `\nrules: ${c.kpis.rules.map((r) => r.name).join(', ')}` : ''}`],
+      ['kpis', c.topics.kpis],
+    );
+    edges.push(['decode', 'kpi_partials', 'partials'], ['kpi_partials', 'kpi_thread', 'shards'], ['kpi_thread', 'kpis', 'KPIs'], ['kpi_thread', 'alarms', 'KPI alarms']);
+  }
   if (c.alarms.webhook !== undefined) {
     nodes.push(['webhook', `webhook ${c.alarms.webhook.url}`]);
     edges.push(['alarm_thread', 'webhook', 'unsuppressed alarms']);
+    if (c.kpis.enabled && c.kpis.rules.length > 0) edges.push(['kpi_thread', 'webhook', 'unsuppressed KPI alarms']);
   }
   return { nodes, edges };
 }
 
 /** The graph's nodes that are Kafka topics (drawn as cylinders). */
-export const TOPIC_NODES: ReadonlySet<string> = new Set(['raw', 'refdata_topic', 'enriched', 'dlq', 'alarms']);
+export const TOPIC_NODES: ReadonlySet<string> = new Set(['raw', 'refdata_topic', 'enriched', 'dlq', 'alarms', 'kpi_partials', 'kpis']);
 
 export function renderMermaid(t: Topology): string {
   const { nodes, edges } = graph(t);

@@ -8,7 +8,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   decode: {
-    summary: 'decode --ref DIR [--in FILE] [--dlq FILE]   decode and enrich length-prefixed frames to NDJSON',
+    summary: 'decode --ref DIR [--in FILE] [--dlq FILE] [--kpis FILE]   decode and enrich frames to NDJSON (and KPIs)',
     load: async () => (await import('./decode.js')).decodeCommand,
   },
   run: {
