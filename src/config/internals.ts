@@ -28,6 +28,19 @@ export const SINK_INTERNALS = {
   queueBufferingMaxKbytes: 1_048_576,
   compression: 'lz4',
   reconnectBackoffMaxMs: 5_000,
+  /**
+   * librdkafka's protocol retry backoff (default 100 ms, growing to 1 s): right after a commit the coordinator answers
+   * the next transaction's first AddPartitionsToTxn with CONCURRENT_TRANSACTIONS while it writes the markers, and the
+   * retry waits this long — with the default, every transaction but the first starts 100 ms late.
+   */
+  retryBackoffMs: 5,
+  retryBackoffMaxMs: 100,
+  /**
+   * A transaction with records commits as soon as the previous commit has returned and at least this long has passed
+   * since (pipeline.commit_interval_ms stays the upper bound): the cadence follows the broker's commit time, not a
+   * timer.
+   */
+  commitMinGapMs: 0,
   /** how often node-rdkafka polls the producer for its events */
   pollIntervalMs: 50,
   /** timeout of init/commit/abort/sendOffsets: the transaction timeout, kept within these bounds */

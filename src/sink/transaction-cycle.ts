@@ -49,6 +49,8 @@ export interface TransactionCycleOptions {
 export class TransactionCycle {
   private readonly o: TransactionCycleOptions;
   private openedAt = 0;
+  /** when the last commit returned (its successor may commit right after) */
+  private committedAt = 0;
   private inFlight: Promise<void> | undefined;
   /** a recovery is running: nothing is consumed until it ends */
   private recoveringNow = false;
@@ -86,9 +88,17 @@ export class TransactionCycle {
     this.openedAt = Date.now();
   }
 
-  /** A commit is due: the open transaction is old enough (or the pipeline stops), or a side wants one though no record flows. */
+  /**
+   * A commit is due: the open transaction holds something and the previous commit has returned (at least
+   * commitMinGapMs ago), or it is commit_interval_ms old, or the pipeline stops; or a side wants one though no record
+   * flows. The cadence thus follows the broker's commit time; the interval only bounds it.
+   */
   due(stopping: boolean): boolean {
-    if (this.o.sink.inTransaction) return stopping || Date.now() - this.openedAt >= this.o.commitIntervalMs;
+    if (this.o.sink.inTransaction) {
+      const now = Date.now();
+      if (stopping || now - this.openedAt >= this.o.commitIntervalMs) return true;
+      return this.o.sink.produced > 0 && now - this.committedAt >= SINK_INTERNALS.commitMinGapMs;
+    }
     return this.sidesDue();
   }
 
@@ -128,6 +138,7 @@ export class TransactionCycle {
       await this.o.sink.commit(offsets, this.o.consumer());
       for (const side of prepared) await side.settle();
       const now = Date.now();
+      this.committedAt = now;
       const c = this.o.counters;
       c.transactions++;
       c.lastTransactionMs = now - t0;

@@ -47,6 +47,8 @@ export class TransactionalSink {
       'compression.codec': SINK_INTERNALS.compression,
       'socket.keepalive.enable': true,
       'reconnect.backoff.max.ms': SINK_INTERNALS.reconnectBackoffMaxMs,
+      'retry.backoff.ms': SINK_INTERNALS.retryBackoffMs,
+      'retry.backoff.max.ms': SINK_INTERNALS.retryBackoffMaxMs,
       // Delivery reports are not needed: a transaction commits only once every message in it is acknowledged.
       dr_cb: false,
       ...(this.options.own ?? {}),
