@@ -40,7 +40,8 @@ export class PassWriter {
   /** next offset to commit per raw partition, for what the open transaction holds */
   private readonly pending = new Map<number, number>();
   private readonly passes: WrittenPass[] = [];
-  private readonly keyCache = new Map<number, string>();
+  /** equipment id → its decimal key as bytes (node-rdkafka copies a Buffer key as it is; a string it converts each time) */
+  private readonly keyCache = new Map<number, Buffer>();
 
   constructor(options: PassWriterOptions) {
     this.o = options;
@@ -133,10 +134,10 @@ export class PassWriter {
     this.o.deadLettered?.(m, reason);
   }
 
-  private key(equipment: number): string {
+  private key(equipment: number): Buffer {
     let k = this.keyCache.get(equipment);
     if (k === undefined) {
-      k = String(equipment);
+      k = Buffer.from(String(equipment), 'latin1');
       if (this.keyCache.size > SINK_INTERNALS.keyCacheEntries) this.keyCache.clear();
       this.keyCache.set(equipment, k);
     }
