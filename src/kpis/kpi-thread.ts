@@ -111,6 +111,23 @@ function runThread(data: KpiThreadData): void {
     const e = err as Error & { reason?: string };
     return { type: 'failed', id, name: e.name ?? 'Error', message: e.message ?? String(err), reason: e.reason };
   };
+  // Staged messages are applied as soon as the thread is free between transactions, so a prepare (which the commit
+  // waits for) only closes windows.
+  let applyScheduled = false;
+  const applySoon = (): void => {
+    if (applyScheduled) return;
+    applyScheduled = true;
+    setImmediate(() => {
+      applyScheduled = false;
+      if (core.prepared || core.stagedMessages === 0) return;
+      try {
+        core.applyStaged();
+      } catch (err) {
+        rejected ??= err as Error;
+      }
+      checkDue();
+    });
+  };
   const checkDue = (): void => {
     if (!dueSent && !core.prepared && core.due()) {
       dueSent = true;
@@ -128,7 +145,7 @@ function runThread(data: KpiThreadData): void {
         } catch (err) {
           rejected ??= err as Error;
         }
-        checkDue();
+        applySoon();
         return;
       case 'stop':
         clearInterval(timer);
@@ -162,6 +179,7 @@ function runThread(data: KpiThreadData): void {
         case 'settle':
           core.settle(m.committed);
           post({ type: 'done', id: m.id, counters: core.counters() });
+          applySoon();
           checkDue();
           break;
         case 'discard':

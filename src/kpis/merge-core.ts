@@ -196,6 +196,8 @@ export class KpiMergeCore {
   private preparedFlag = false;
   /** the open transaction's counts, added to the counters when it commits */
   private pending = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0 };
+  /** late records of the messages applied since the last commit (applied ahead of a prepare, or in it) */
+  private lateApplied = 0;
   private totals = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0, messagesSkipped: 0 };
   /** what the prepared transaction returned (its offsets and values become the committed ones) */
   private preparedOut: KpiPrepared | null = null;
@@ -291,6 +293,23 @@ export class KpiMergeCore {
   }
 
   /**
+   * Applies the staged messages now, between transactions, so that a prepare has only the window closes left to do
+   * (the commit waits for the prepare). Nothing is decided here: the frontier moves only in a prepare, and a discard
+   * drops what was applied with everything else. Not while a transaction is prepared (its state is being committed).
+   */
+  applyStaged(): void {
+    if (this.preparedFlag) return;
+    for (const s of this.shards.values()) if (s.staged.length > 0) this.apply(s);
+  }
+
+  /** Messages staged and not applied yet. */
+  get stagedMessages(): number {
+    let n = 0;
+    for (const s of this.shards.values()) n += s.staged.length;
+    return n;
+  }
+
+  /**
    * Opens a transaction: applies every staged message, closes every window the watermark has passed, and returns
    * the KPI objects, alarm decisions, partials offsets and state values to write with it. Settle it before the next.
    */
@@ -304,8 +323,9 @@ export class KpiMergeCore {
     this.json.reset();
     this.kpiKeys = [];
     this.kpiEnds = [];
+    for (const s of this.shards.values()) this.apply(s);
+    this.pending.lateRecords = this.lateApplied;
     for (const s of this.shards.values()) {
-      this.apply(s);
       this.close(s, out);
       const first = s.store.firstOffset();
       const offset = first >= 0 ? first : s.appliedThrough >= 0 ? s.appliedThrough + 1 : s.committed.offset;
@@ -432,6 +452,7 @@ export class KpiMergeCore {
     this.preparedFlag = false;
     this.preparedOut = null;
     this.pending = { windowsClosed: 0, kpisEmitted: 0, lateRecords: 0 };
+    this.lateApplied = 0;
     for (const h of this.held.splice(0)) h();
   }
 
@@ -450,7 +471,7 @@ export class KpiMergeCore {
       this.reader.readChunks(reader, s);
       s.applied();
     }
-    this.pending.lateRecords += s.late;
+    this.lateApplied += s.late;
     s.late = 0;
   }
 
