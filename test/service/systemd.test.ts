@@ -83,7 +83,9 @@ with open(${JSON.stringify(out)}, 'w') as f:
         f.write(msg.decode() + '\\n---\\n'); f.flush()
         if b'BARRIER=1' in msg: break`;
     const py = spawn('python3', ['-c', receiver], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    // python3 can take seconds to start on a loaded machine: the socket must exist before anything is sent to it
+    for (let i = 0; i < 600 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.existsSync(socket), 'the stand-in for PID 1 never bound its socket').toBe(true);
     const n = new SystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: socket } });
     expect(await n.ready('up')).toBe(true);
     await new Promise((r) => py.once('exit', r));

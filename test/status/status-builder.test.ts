@@ -75,7 +75,8 @@ describe('StatusBuilder', () => {
     expect(doc.lag.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
     expect(doc.refdata.tables[0]).toMatchObject({ name: 'equipment', rows: 200 });
     expect(doc.refdata.tables[0]!.age_seconds).toBeGreaterThanOrEqual(90);
-    expect(doc.topology.nodes.map((n) => n.id)).toEqual(['raw', 'decode', 'refdata', 'refdata_topic', 'enriched', 'dlq', 'alarm_thread', 'alarms', 'sla']);
+    // KPIs are on by default: the KPI partials, the merge thread and the KPI topic follow the alarm side
+    expect(doc.topology.nodes.map((n) => n.id)).toEqual(['raw', 'decode', 'refdata', 'refdata_topic', 'enriched', 'dlq', 'alarm_thread', 'alarms', 'sla', 'kpi_partials', 'kpi_thread', 'kpis']);
     expect(doc.topology.nodes.find((n) => n.id === 'raw')!.kind).toBe('topic');
   });
 });
