@@ -19,6 +19,18 @@ function expectOrderPerEquipment(values: string[]): void {
   }
 }
 
+/** Records written more than once, with where each copy sits: what a failure must show to be traced. */
+function duplicates(records: Array<{ partition: number; offset: number; value: Buffer | null }>): string {
+  const seen = new Map<string, string[]>();
+  for (const m of records) {
+    const r = JSON.parse(m.value?.toString() ?? '{}') as { equipment_id: number; frame_seq: number; record_index: number };
+    const k = `equipment ${r.equipment_id} frame ${r.frame_seq} record ${r.record_index}`;
+    seen.set(k, [...(seen.get(k) ?? []), `${m.partition}@${m.offset}`]);
+  }
+  const dups = [...seen.entries()].filter(([, at]) => at.length > 1);
+  return `${dups.length} records written more than once; the first: ${dups.slice(0, 20).map(([k, at]) => `${k} at ${at.join(', ')}`).join('; ')}`;
+}
+
 async function waitExit(d: RunningDaemon, ms: number): Promise<number | string> {
   const t = sleep(ms).then(() => 'timeout' as const);
   return Promise.race([d.exited, t]);
@@ -80,7 +92,7 @@ describe('lux run', () => {
       const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 90000 });
       await sleep(1500);
       const all = await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 30000 });
-      expect(all.length, d2.output()).toBe(expected.length);
+      expect(all.length, `${duplicates(all)}\n--- first daemon ---\n${d1.output()}\n--- second daemon ---\n${d2.output()}`).toBe(expected.length);
       expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
       const bad = [...first, ...second].filter((f) => f.bad).length;
       const dlq = await consumeAll(topics.dlq, { isolation: 'read_committed', timeoutMs: 30000 });
