@@ -23,6 +23,11 @@ export interface AlarmAssignmentOptions {
 export async function takeUpPartitions(o: AlarmAssignmentOptions, partitions: readonly number[]): Promise<void> {
   const t0 = Date.now();
   const found = await readChangelog(o.conn, o.stateTopic, o.groupId, partitions, o.timeoutMs);
+  // Declared before the restore, so a partition with no committed state (nothing was ever committed for it) holds the
+  // watermark back from the start. Declared after it, the alarm thread could compute a watermark in between over the
+  // restored partitions alone (it checks for due windows while the main thread is busy), a transaction could then
+  // decide windows that the other partition's first records still belong to, and those records would count as late.
+  o.engine.assign([...partitions]);
   const states: Buffer[] = [];
   let equipment = 0;
   for (const [partition, c] of found) {
@@ -41,7 +46,6 @@ export async function takeUpPartitions(o: AlarmAssignmentOptions, partitions: re
     const rules = await o.engine.restore(states);
     o.log.info({ partitions, restored: states.length, equipment, ms: Date.now() - t0, rules }, 'alarm windows restored from the state changelog');
   }
-  o.engine.assign([...partitions]);
 }
 
 /** After the revoked partitions' last transaction (their last state is in it): their windows are dropped. */

@@ -22,6 +22,7 @@ export type { ReferenceVersion } from './reference.js';
 export interface RefdataMetrics {
   refdataSnapshot(version: number, rowsByTable: Readonly<Record<string, number>>, atMs?: number): void;
   refdataBadUpdate?(reason: BadUpdateReason): void;
+  refdataReloadFailed?(): void;
 }
 
 export interface RefdataServiceOptions {
@@ -179,6 +180,7 @@ export class RefdataService {
     if (error !== null) {
       this.loadWaiters.delete(id);
       this.counters.reloadFailures++;
+      this.opts.metrics?.refdataReloadFailed?.();
       this.lastReloadError = error;
       this.log.error({ dir: this.opts.dir, err: error }, 'reference data reload failed; the last good version stays in force');
       return;

@@ -138,6 +138,11 @@ export class LuxMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  private readonly refdataReloadFailures = new client.Counter({
+    name: 'lux_refdata_reload_failures_total',
+    help: 'Reference-data reloads (SIGHUP or a watched change) refused for a bad file; the last good version stayed in force.',
+    registers: [this.registry],
+  });
   private readonly refdataAge = new client.Gauge({
     name: 'lux_refdata_last_update_age_seconds',
     help: 'Seconds since the last reference-data snapshot swap.',
@@ -265,6 +270,11 @@ export class LuxMetrics {
   /** A reference-data update was skipped (the last good version stays in force). */
   refdataBadUpdate(reason: string): void {
     this.refdataBadUpdates.labels(reason).inc();
+  }
+
+  /** A reference-data reload was refused (the last good version stays in force). */
+  refdataReloadFailed(): void {
+    this.refdataReloadFailures.inc();
   }
 
   /** The latency summaries read the merger at scrape time. */
