@@ -54,6 +54,7 @@ export interface LatencyBreakdown {
   /** the probe's visible − event_time minus the daemon's event → commit, percentile by percentile (a difference of distributions, not a per-record span) */
   commit_to_visible: Quantiles | null;
   stages: Record<string, StageLatency>;
+  /** commitTransaction calls in the run */
   transactions_committed: number;
   /** the run's window / transactions committed: the commit cadence */
   commit_every_ms: number | null;
@@ -84,7 +85,8 @@ function summary(before: Scrape, after: Scrape, name: string, labels: Record<str
 export function latencyBreakdown(before: Scrape, after: Scrape, windowS: number): LatencyBreakdown {
   const stages: Record<string, StageLatency> = {};
   for (const s of BREAKDOWN_STAGES) stages[s] = summary(before, after, 'lux_stage_latency_seconds', { stage: s });
-  const committed = delta(before, after, key('lux_transaction_duration_seconds_count', { outcome: 'committed' }));
+  // One commitTransaction call per transaction (lux_transaction_duration_seconds is observed once a second, not per commit).
+  const committed = stages.transaction_commit?.count ?? 0;
   let gcSum = 0;
   let gcCount = 0;
   for (const kind of ['major', 'minor', 'incremental', 'weakcb']) {
