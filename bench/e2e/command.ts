@@ -76,6 +76,8 @@ export interface BenchResult {
   cpu_per_record_us: number | null;
   /** the passthrough at the same rate, visible − event time, ms: a floor for any exactly-once copier on this machine */
   baseline_latency_ms: Latency | null;
+  /** LUX p99 / the passthrough's p99 at the same rate */
+  latency_p99_ratio: number | null;
   /** the daemon's view of the rate run: event → commit, commit → visible, stages, commit cadence, event loop, GC */
   latency_breakdown_ms: LatencyBreakdown | null;
   /** CPU of every process (runner, generator, probe, broker, this program) and of the machine, per run */
@@ -283,6 +285,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     kcat_ratio: lux !== undefined && runs.kcat !== undefined ? round(lux.recordsPerS / runs.kcat.recordsPerS, 3) : null,
     cpu_per_record_us: (lux ?? rate)?.cpuPerRecordUs ?? null,
     baseline_latency_ms: ratePt === undefined ? null : pick(ratePt.latencyMs),
+    latency_p99_ratio: rate !== undefined && ratePt !== undefined && ratePt.latencyMs.p99 > 0 ? round(rate.latencyMs.p99 / ratePt.latencyMs.p99, 2) : null,
     latency_breakdown_ms: rate?.breakdown ?? null,
     load: Object.fromEntries(
       (['lux', 'passthrough', 'kcat', 'rate', 'rate_passthrough'] as const).filter((k) => runs[k] !== undefined).map((k) => [k, runs[k]!.load]),
@@ -366,6 +369,7 @@ export function formatResult(r: BenchResult): string {
     rows.push([`latency at ${num(rate)} records/s (visible − event time)`, pct(r.latency_ms), `p99 ≤ ${p99TargetMs(rate)} ms`, verdict(r.latency_ms.p99 <= p99TargetMs(rate))]);
   }
   if (r.baseline_latency_ms !== null) rows.push(['passthrough at the same rate', pct(r.baseline_latency_ms), '', '']);
+  if (r.latency_p99_ratio !== null) rows.push(['LUX p99 / passthrough p99', num(r.latency_p99_ratio), '', '']);
   if (r.latency_breakdown_ms !== null) for (const line of formatBreakdown(r.latency_breakdown_ms)) rows.push(['  breakdown', line, '', '']);
   if (runs.rate !== undefined) {
     rows.push(['generator', `at most ${runs.rate.generator.behind_max_ms} ms behind schedule${runs.rate.generator.exhausted ? ', ran out of frames' : ''}`, '', '']);

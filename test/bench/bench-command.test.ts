@@ -61,6 +61,7 @@ describe('lux bench', () => {
     expect(out.cpu_per_record_us as number).toBeGreaterThan(0);
     expect(out.kcat_ratio === null || typeof out.kcat_ratio === 'number').toBe(true);
     expect(Object.keys(out.baseline_latency_ms as object).sort()).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
+    expect(out.latency_p99_ratio === null || typeof out.latency_p99_ratio === 'number').toBe(true);
     const load = out.load as Record<string, Load>;
     expect(Object.keys(load)).toEqual(expect.arrayContaining(['lux', 'passthrough', 'rate', 'rate_passthrough']));
     for (const [run, l] of Object.entries(load)) {
