@@ -449,6 +449,9 @@ function report(r: BenchResult): string {
     .map((x) => ({ name: `${x.name} (max throughput)`, color: colors[x.name] ?? '#333', points: x.series }));
   if (r.runs.rate !== undefined) throughput.push({ name: `lux at ${r.runs.rate.rate} records/s (visible, per second)`, color: '#9467bd', points: r.runs.rate.series });
   if (r.runs.rate_passthrough !== undefined) throughput.push({ name: `passthrough at ${r.runs.rate_passthrough.rate} records/s`, color: '#8c564b', points: r.runs.rate_passthrough.series });
+  const tail = [r.runs.rate, r.runs.rate_passthrough]
+    .filter((x) => x !== undefined)
+    .map((x) => ({ name: `${x.name} p99 (ms)`, color: x.name === 'lux' ? '#1f77b4' : '#ff7f0e', points: x.tailSeries.map(([t, p99]) => [t, p99] as [number, number]) }));
   const latency = [r.runs.rate, r.runs.rate_passthrough]
     .filter((x) => x !== undefined)
     .map((x) => ({ name: x.name === 'lux' ? 'lux run' : 'passthrough (same rate)', color: x.name === 'lux' ? '#1f77b4' : '#ff7f0e', points: x.percentileCurve }));
@@ -467,6 +470,8 @@ function report(r: BenchResult): string {
         'The passthrough curve is the same measurement of the baseline copier at the same rate.',
     tables,
     throughput,
+    tail,
+    tailCaption: 'p99 of visible − event time of the records that became visible in each second of the rate runs: a warm-up, a stall and a steady tail look different here.',
     throughputCaption: 'Max-throughput runs: records committed per sample (group offsets × records per frame; kcat: copied frames), from the consumer\'s assignment. Fixed-rate runs: records visible per second.',
   });
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
 import { connectClient, createConsumer, disconnectClient, kafkaConnection, OFFSET_BEGINNING, type Message } from '../../src/kafka/client.js';
 import { topicPartitions } from '../../src/kafka/metadata.js';
 import { EventTimeReader, type ProbeFormat } from './event-time.js';
@@ -34,6 +35,8 @@ export interface ProbeResult {
   percentileCurve: Array<[number, number]>;
   /** [epoch second, records that became readable in it] */
   perSecond: Array<[number, number]>;
+  /** [epoch second, p99 ms, max ms] of the records that became readable in it: a warm-up, a stall or a steady tail */
+  tailPerSecond: Array<[number, number, number]>;
 }
 
 const { values: v } = parseArgs({ options: { brokers: { type: 'string' }, topic: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } } });
@@ -82,8 +85,11 @@ async function main(): Promise<void> {
   say('probe ready', { partitions: partitions.length });
 
   const reader = new EventTimeReader(v.format as ProbeFormat);
-  const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  const build = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  const hist = build();
   const perSecond = new Map<number, number>();
+  // One histogram per second of arrival (a run is tens of seconds): the batch's second is looked up once per batch.
+  const bySecond = new Map<number, Histogram>();
   let records = 0;
   let skipped = 0;
   let lastProgress = 0;
@@ -92,6 +98,9 @@ async function main(): Promise<void> {
       consumer.consume(LATENCY_PROBE.maxBatch, (err, m) => (err ? reject(new Error(`consume ${topic}: ${err.message}`)) : resolve(m))),
     );
     const now = Date.now();
+    const sec = Math.floor(now / 1000);
+    let secHist = bySecond.get(sec);
+    if (secHist === undefined && batch.length > 0) bySecond.set(sec, (secHist = build()));
     let n = 0;
     for (let i = 0; i < batch.length; i++) {
       const value = batch[i]!.value;
@@ -102,12 +111,13 @@ async function main(): Promise<void> {
         continue;
       }
       const w = reader.weightOf(value!);
-      hist.recordValueWithCount(now > t ? now - t : 0, w);
+      const ms = now > t ? now - t : 0;
+      hist.recordValueWithCount(ms, w);
+      secHist!.recordValueWithCount(ms, w);
       n += w;
     }
     if (n > 0) {
       records += n;
-      const sec = Math.floor(now / 1000);
       perSecond.set(sec, (perSecond.get(sec) ?? 0) + n);
     }
     if (now - lastProgress >= LATENCY_PROBE.progressMs) {
@@ -124,6 +134,10 @@ async function main(): Promise<void> {
     latencyMs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: hist.totalCount > 0 ? hist.maxValue : 0, mean: hist.totalCount > 0 ? Math.round(hist.mean * 10) / 10 : 0, count: hist.totalCount },
     percentileCurve: percentileCurve(hist),
     perSecond: [...perSecond.entries()].sort((a, b) => a[0] - b[0]),
+    tailPerSecond: [...bySecond.entries()]
+      .filter(([, h]) => h.totalCount > 0)
+      .sort((a, b) => a[0] - b[0])
+      .map(([sec, h]) => [sec, h.getValueAtPercentile(99), h.maxValue] as [number, number, number]),
   };
   fs.writeFileSync(v.out as string, JSON.stringify(result));
   say('probe done', { records, skipped });

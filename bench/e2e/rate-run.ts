@@ -57,6 +57,8 @@ export interface RateRun {
   percentileCurve: Array<[number, number]>;
   /** [second since the generator started, records that became visible (read_committed) in that second] */
   series: Array<[number, number]>;
+  /** [second since the generator started, p99 ms, max ms] of the records that became visible in that second */
+  tailSeries: Array<[number, number, number]>;
   /** the runner over its whole life: peak RSS, CPU */
   usage: ProcUsage | undefined;
   /** CPU of every process and of the machine from the generator's start until the output was all visible */
@@ -176,6 +178,7 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
     latencyMs: result.latencyMs,
     percentileCurve: result.percentileCurve,
     series: perSecondSeries(result.perSecond, goAt),
+    tailSeries: result.tailPerSecond.map(([sec, p99, max]) => [Math.max(0, sec - Math.floor(goAt / 1000)), p99, max] as [number, number, number]),
     usage,
     load,
     cpuPerRecordUs: runnerCpu === null || report.good_records === 0 ? undefined : Math.round((runnerCpu / report.good_records) * 1e7) / 10,

@@ -22,6 +22,9 @@ export interface ReportInput {
   latency: ReportSeries[];
   latencyCaption: string;
   tables: ReportTable[];
+  /** p99 per second of the rate runs, [second, ms] */
+  tail: ReportSeries[];
+  tailCaption: string;
   throughput: ReportSeries[];
   throughputCaption: string;
 }
@@ -88,7 +91,7 @@ export function latencySvg(series: ReportSeries[], caption: string): string {
   return svg(parts, caption);
 }
 
-export function throughputSvg(series: ReportSeries[], caption: string): string {
+export function throughputSvg(series: ReportSeries[], caption: string, yLabel = 'records/s'): string {
   const all = series.flatMap((s) => s.points);
   const xMax = niceScale(Math.max(1, ...all.map(([t]) => t)));
   const yMax = niceScale(Math.max(1, ...all.map(([, v]) => v)));
@@ -110,7 +113,7 @@ export function throughputSvg(series: ReportSeries[], caption: string): string {
     parts.push(`<text x="${M.left + 28}" y="${M.top + 11 + i * 18}">${esc(s.name)}</text>`);
   });
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 8}" text-anchor="middle">seconds</text>`);
-  parts.push(`<text x="16" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(M.top + H - M.bottom) / 2})">records/s</text>`);
+  parts.push(`<text x="16" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(M.top + H - M.bottom) / 2})">${esc(yLabel)}</text>`);
   return svg(parts, caption);
 }
 
@@ -140,6 +143,7 @@ table.grid td:first-child,table.grid th:first-child{text-align:left}</style></he
 ${r.tables.map(tableHtml).join('\n')}
 <h2>End-to-end latency by percentile</h2>
 ${r.latency.some((s) => s.points.length > 0) ? latencySvg(r.latency.filter((s) => s.points.length > 0), r.latencyCaption) : '<p>No fixed-rate run in this report.</p>'}
+${r.tail.some((s) => s.points.length > 0) ? `<h2>Tail latency over time</h2>\n${throughputSvg(r.tail, r.tailCaption, 'p99 (ms)')}` : ''}
 <h2>Throughput over time</h2>
 ${r.throughput.some((s) => s.points.length > 0) ? throughputSvg(r.throughput, r.throughputCaption) : '<p>No throughput samples.</p>'}
 </body></html>
