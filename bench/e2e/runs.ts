@@ -139,7 +139,7 @@ export async function preload(s: BenchSettings, topics: RunTopics): Promise<Prel
       file.write(f.value);
       raw.add(f.value);
       await producer.send(f.value, f.key);
-      if ((i & 1023) === 0) bar.update(producer.acked);
+      if ((i & 1023) === 0) bar.update(producer.sent);
     }
   } finally {
     file.close();
