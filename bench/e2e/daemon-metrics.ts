@@ -1,5 +1,14 @@
 // The daemon's view of a run, from its /metrics: scraped when the generator starts and when the output is all visible, the latency breakdown is read from the difference of the two scrapes.
-import { LATENCY_SPANS } from '../../src/metrics/latency.js';
+import { LATENCY_LIMITS, LATENCY_SPANS } from '../../src/metrics/latency.js';
+
+/** The window of the daemon's HDR summaries: `new LatencyMerger()`'s default in src/daemon.ts (src/metrics/latency.ts). */
+const DAEMON_QUANTILE_WINDOW_MS = 60_000;
+
+/**
+ * The daemon's summaries hold its last minute (LatencyMerger's default window) in 10-s buckets: a window shorter than
+ * this is wholly inside them at the second scrape.
+ */
+export const DAEMON_QUANTILE_COVER_S = (DAEMON_QUANTILE_WINDOW_MS - LATENCY_LIMITS.intervalMs) / 1000;
 
 /** One exposition, `name{label="v",…}` (labels sorted) → value. */
 export type Scrape = Map<string, number>;
@@ -47,6 +56,8 @@ export interface StageLatency extends Quantiles {
 export interface LatencyBreakdown {
   /** how to read the quantiles */
   note: string;
+  /** the run's window fits in the daemon's quantile window: its quantiles are the run's (else only its last 50 s) */
+  quantiles_cover_run: boolean;
   /** the daemon's event → commitTransaction returned, per record (quantiles over its last 50-60 s) */
   event_to_commit: Quantiles & { mean: number; count: number };
   /** the frame's Kafka timestamp → commit returned */
@@ -96,8 +107,9 @@ export function latencyBreakdown(before: Scrape, after: Scrape, windowS: number)
   const ms = (k: string): number | null => (after.has(k) ? Math.round(after.get(k)! * 1e4) / 10 : null);
   return {
     note:
-      'quantiles are the daemon\'s own (HDR over its last 50-60 s: the whole run when it is shorter); means and counts are over the run, ' +
+      `quantiles are the daemon's own (HDR over its last ${DAEMON_QUANTILE_COVER_S}-60 s: the whole run when it is shorter); means and counts are over the run, ` +
       'from the difference of the scrapes at the generator\'s start and once the output was all visible',
+    quantiles_cover_run: windowS <= DAEMON_QUANTILE_COVER_S,
     event_to_commit: summary(before, after, 'lux_end_to_end_latency_seconds', { clock: 'event' }),
     kafka_to_commit: summary(before, after, 'lux_end_to_end_latency_seconds', { clock: 'kafka' }),
     commit_to_visible: null,
