@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lux-status-cost-'));
   const s: BenchSettings = {
     brokers, frames, recordsPerFrame: 1, partitions: 3, badShare: 0.001, seed: 1, workers: undefined, batchMaxMessages: 1000, commitIntervalMs: 100,
-    alarms: false, rate: 1000, durationS: 1, progress: false, workDir, phaseTimeoutMs: 300_000, log: (l) => console.log(`  ${l}`),
+    alarms: false, rate: 1000, durationS: 1, progress: false, workDir, brokerPid: undefined, rateBaseline: false, phaseTimeoutMs: 300_000, log: (l) => console.log(`  ${l}`),
   };
   const t = runTopics('status-cost');
   await createRunTopics(s, t);
@@ -111,9 +111,9 @@ async function main(): Promise<void> {
       for (const [name, perSecond] of variants) {
         // the same raw topic, fresh output topics: each run's exactly-once check reads only its own output
         const out = runTopics('status-cost-out');
-        const topics = { ...pre.topics, enriched: out.enriched, dlq: out.dlq, alarms: out.alarms };
+        const topics = { ...pre.topics, enriched: out.enriched, dlq: out.dlq, alarms: out.alarms, kpis: out.kpis, kpiState: out.kpiState, kpiPartials: out.kpiPartials };
         await createTopics(brokers, [topics.enriched, topics.dlq, topics.alarms], s.partitions);
-        created.push(topics.enriched, topics.dlq, topics.alarms);
+        created.push(topics.enriched, topics.dlq, topics.alarms, topics.kpis, topics.kpiState, topics.kpiPartials);
         const p = perSecond > 0 ? poller(perSecond) : undefined;
         const run = await runLuxMax(s, { ...pre, topics });
         const answered = p?.stop() ?? 0;

@@ -2,13 +2,15 @@
 //
 // Run as a child process: node dist/bench/e2e/passthrough.js --brokers B --group G --transactional-id T --in RAW --out OUT
 //   [--batch-max-messages N] [--commit-interval-ms MS]
-// Same loop shape as src/pipeline.ts (batch consume, produce into the open transaction, commit the consumed offsets in it
-// every commit interval), so the gap between the two is what decoding, enrichment and the worker hand-off cost.
+// Same loop shape and commit policy as src/pipeline.ts (batch consume, produce into the open transaction, commit the
+// consumed offsets in it as soon as the previous commit has returned, commit_interval_ms bounding the gap), so the gap
+// between the two is what decoding, enrichment and the worker hand-off cost.
 import { parseArgs } from 'node:util';
 import type { Message, TopicPartitionOffset } from '../../src/kafka/client.js';
 import { KafkaSource } from '../../src/source/kafka-consumer.js';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
+import { SINK_INTERNALS } from '../../src/config/internals.js';
 import { kafkaConnection } from '../../src/kafka/client.js';
 
 const { values: v } = parseArgs({
@@ -54,9 +56,28 @@ const sink = new TransactionalSink({
 const pending = new Map<number, number>();
 let stopping = false;
 let openedAt = 0;
+let committedAt = 0;
 let copied = 0;
 let quiesce: (() => void) | undefined;
 let loopEnded = false;
+/** the commit in flight: the loop consumes meanwhile, as the daemon does, and waits for it only before it produces */
+let inFlight: Promise<void> | undefined;
+let commitError: unknown;
+
+function startCommit(): void {
+  inFlight = commit().then(
+    () => undefined,
+    (err: unknown) => {
+      commitError ??= err;
+    },
+  );
+}
+
+async function settled(): Promise<void> {
+  if (inFlight !== undefined) await inFlight;
+  inFlight = undefined;
+  if (commitError !== undefined) throw commitError;
+}
 
 async function commit(): Promise<void> {
   if (!sink.inTransaction) return;
@@ -64,6 +85,7 @@ async function commit(): Promise<void> {
   for (const [partition, offset] of pending) offsets.push({ topic: input, partition, offset });
   await sink.commit(offsets, source.consumer);
   pending.clear();
+  committedAt = Date.now();
 }
 
 source.setHooks({
@@ -83,6 +105,7 @@ async function main(): Promise<void> {
   let batchSize = 64;
   while (!stopping) {
     if (quiesce !== undefined) {
+      await settled();
       await commit();
       quiesce();
       quiesce = undefined;
@@ -96,6 +119,7 @@ async function main(): Promise<void> {
     const n = messages.length;
     batchSize = n >= batchSize ? Math.min(maxBatch, batchSize * 2) : Math.max(16, Math.min(maxBatch, n * 2));
     if (n > 0) {
+      await settled();
       if (!sink.inTransaction) {
         await sink.begin();
         openedAt = Date.now();
@@ -112,8 +136,16 @@ async function main(): Promise<void> {
     } else {
       sink.poll();
     }
-    if (sink.inTransaction && Date.now() - openedAt >= commitIntervalMs) await commit();
+    // The daemon's policy (src/sink/transaction-cycle.ts): no commit in flight, and records in the open transaction with
+    // the previous commit returned at least commitMinGapMs ago, or the interval reached.
+    const now = Date.now();
+    if (inFlight === undefined && sink.inTransaction && (now - openedAt >= commitIntervalMs || (pending.size > 0 && now - committedAt >= SINK_INTERNALS.commitMinGapMs))) {
+      startCommit();
+    } else if (inFlight !== undefined && commitError !== undefined) {
+      await settled();
+    }
   }
+  await settled();
   await commit();
   loopEnded = true;
   quiesce?.();

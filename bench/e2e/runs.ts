@@ -1,15 +1,16 @@
-// The runs of `lux bench`: preload, the daemon at full speed, the passthrough and kcat baselines, and the daemon fed at a fixed rate with latency measured.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The max-throughput runs of `lux bench` and what every run shares: topics, preload, the daemon's config, commit polling, verification; the daemon at full speed, then the passthrough and kcat baselines over the same frames.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import hdr from 'hdr-histogram-js';
-import type { Histogram } from 'hdr-histogram-js';
 import { ROOT } from '../../src/paths.js';
-import { TrafficModel } from '../../src/gen/traffic.js';
-import { runGenerator } from '../../src/gen/generator.js';
+import { TrafficModel, type TrafficOptions } from '../../src/gen/traffic.js';
 import { ValueChecksum } from './checksum.js';
+import { Child } from './child.js';
+import { latencyBreakdown, scrapeMetrics, type LatencyBreakdown, type Scrape } from './daemon-metrics.js';
 import { expectedFromFrames, FramesFile, LUX_BIN, REFDATA, type Expected } from './expected.js';
 import { createTopics, OffsetWatch, PreloadProducer, sleep, TopicConsumer, uniqueName } from './kafka.js';
+import { brokerPid, childPids } from './listener-pid.js';
+import { LoadMeter, type RunLoad } from './machine-load.js';
 import { ProcSampler, type ProcUsage } from './proc-sample.js';
 import { ProgressBar } from './progress.js';
 
@@ -34,6 +35,10 @@ export interface BenchSettings {
   alarms: boolean;
   /** where frames files and daemon configs go */
   workDir: string;
+  /** the broker's pid when it runs on this machine (its CPU is shown beside the daemon's) */
+  brokerPid: number | undefined;
+  /** the rate runs also run the passthrough at the same rate */
+  rateBaseline: boolean;
   /** every wait of a phase gives up after this long */
   phaseTimeoutMs: number;
   log: (line: string) => void;
@@ -49,6 +54,10 @@ export interface RunTopics {
   refdata: string;
   /** the daemon's alarm window state (compacted; written only with --alarms) */
   alarmState: string;
+  /** the daemon's KPI output, state and partials (it creates them; named here so the run deletes them) */
+  kpis: string;
+  kpiState: string;
+  kpiPartials: string;
 }
 
 export interface Preloaded {
@@ -73,24 +82,16 @@ export interface ThroughputRun {
   /** from the process start to the last commit (start-up and group join included) */
   wallSeconds: number;
   recordsPerS: number;
+  /** the process over its whole life (start-up included): peak RSS and CPU */
   usage: ProcUsage | undefined;
+  /** CPU of every process and of the machine over the timed window (assignment to last commit) */
+  load: RunLoad;
+  /** the runner's CPU in the timed window per record, µs (undefined for kcat, whose pipe is measured in `load`) */
+  cpuPerRecordUs: number | undefined;
+  /** the daemon's own latency breakdown over the timed window (LUX only) */
+  breakdown?: LatencyBreakdown;
   /** [seconds since assignment, records/s over the previous sample interval] */
   series: Array<[number, number]>;
-  verified: boolean;
-  verification: string;
-}
-
-export interface RateRun {
-  rate: number;
-  durationS: number;
-  produced: number;
-  records: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number; count: number };
-  /** [percentile, ms] points for the HdrHistogram-style plot */
-  percentileCurve: Array<[number, number]>;
-  /** [second since the generator started, records committed (visible read_committed) in that second] */
-  series: Array<[number, number]>;
-  usage: ProcUsage | undefined;
   verified: boolean;
   verification: string;
 }
@@ -99,7 +100,7 @@ export function runTopics(what: string): RunTopics {
   const base = uniqueName(what);
   return {
     raw: `${base}-raw`, enriched: `${base}-enriched`, dlq: `${base}-dlq`, alarms: `${base}-alarms`, refdata: `${base}-refdata`,
-    alarmState: `${base}-alarm-state`,
+    alarmState: `${base}-alarm-state`, kpis: `${base}-kpis`, kpiState: `${base}-kpi-state`, kpiPartials: `${base}-kpi-partials`,
   };
 }
 
@@ -109,7 +110,7 @@ export async function createRunTopics(s: BenchSettings, t: RunTopics, extra: str
 }
 
 /** The traffic model with fixed records per frame, no jitter (event_time = generation time) and no time-driven bursts. */
-function traffic(s: BenchSettings): ConstructorParameters<typeof TrafficModel>[0] {
+export function traffic(s: BenchSettings): Partial<TrafficOptions> {
   return {
     seed: s.seed,
     recordsPerFrameMin: s.recordsPerFrame,
@@ -138,7 +139,7 @@ export async function preload(s: BenchSettings, topics: RunTopics): Promise<Prel
       file.write(f.value);
       raw.add(f.value);
       await producer.send(f.value, f.key);
-      if ((i & 1023) === 0) bar.update(producer.acked);
+      if ((i & 1023) === 0) bar.update(producer.sent);
     }
   } finally {
     file.close();
@@ -172,6 +173,9 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  alarms: ${topics.alarms}`,
       `  refdata: ${topics.refdata}`,
       `  alarm_state: ${topics.alarmState}`,
+      `  kpis: ${topics.kpis}`,
+      `  kpi_state: ${topics.kpiState}`,
+      `  kpi_partials: ${topics.kpiPartials}`,
       'refdata:',
       `  dir: ${REFDATA}`,
       ...(s.alarms ? ['alarms:', '  rules:', `    - { ${BENCH_ALARM_RULE} }`] : []),
@@ -189,73 +193,8 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
   return file;
 }
 
-/** A child process whose JSON log lines are watched for the consumer's first assignment. */
-class Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | string>;
-  private tail: string[] = [];
-  assignedAt: number | undefined;
-  private exitValue: number | string | undefined;
-
-  constructor(readonly name: string, args: string[]) {
-    this.process = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let partial = '';
-    const onData = (d: Buffer): void => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        this.tail.push(line);
-        if (this.tail.length > 40) this.tail.shift();
-        if (this.assignedAt === undefined && line.includes('"partitions assigned"')) {
-          try {
-            const time = (JSON.parse(line) as { time?: number }).time;
-            this.assignedAt = typeof time === 'number' ? time : Date.now();
-          } catch {
-            this.assignedAt = Date.now();
-          }
-        }
-      }
-    };
-    this.process.stdout?.on('data', onData);
-    this.process.stderr?.on('data', onData);
-    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve((this.exitValue = code ?? signal ?? -1))));
-  }
-
-  get pid(): number {
-    return this.process.pid ?? -1;
-  }
-
-  get running(): boolean {
-    return this.exitValue === undefined;
-  }
-
-  output(): string {
-    return this.tail.join('\n');
-  }
-
-  async waitAssigned(timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.assignedAt === undefined) {
-      if (!this.running) throw new Error(`${this.name} exited (${this.exitValue}) before its consumer was assigned:\n${this.output()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: no partition assignment within ${timeoutMs} ms:\n${this.output()}`);
-      await sleep(20);
-    }
-    return this.assignedAt;
-  }
-
-  /** SIGTERM (drain and commit), SIGKILL if it takes longer than `timeoutMs`. */
-  async stop(timeoutMs = 30_000): Promise<number | string> {
-    if (!this.running) return this.exitValue as number | string;
-    this.process.kill('SIGTERM');
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
-  }
-}
-
 /** Polls the group's committed offsets until they cover every frame of the raw topic; returns the time of the last commit. */
-async function waitCommitted(
+export async function waitCommitted(
   s: BenchSettings,
   watch: OffsetWatch,
   child: Child,
@@ -294,7 +233,7 @@ export async function readChecksum(s: BenchSettings, topic: string): Promise<Val
   return sum;
 }
 
-async function verifyLux(s: BenchSettings, topics: RunTopics, expected: Expected): Promise<{ verified: boolean; verification: string }> {
+export async function verifyLux(s: BenchSettings, topics: RunTopics, expected: Expected): Promise<{ verified: boolean; verification: string }> {
   const out = await readChecksum(s, topics.enriched);
   const dlq = await readChecksum(s, topics.dlq);
   const ok = out.equals(expected.records) && dlq.count === expected.deadLetters;
@@ -306,71 +245,84 @@ async function verifyLux(s: BenchSettings, topics: RunTopics, expected: Expected
   };
 }
 
-/** Max-throughput mode: the daemon over the preloaded raw topic, timed from its assignment to its last commit. */
-export async function runLuxMax(s: BenchSettings, pre: Preloaded): Promise<ThroughputRun> {
-  const group = uniqueName('lux-g');
-  const config = writeDaemonConfig(s, pre.topics, group);
+/** The processes measured beside a run's own: the broker (when it runs on this machine) and this program. */
+export function sharedProcesses(s: BenchSettings): Array<{ name: string; pids: number | undefined }> {
+  return [
+    { name: 'broker', pids: s.brokerPid },
+    { name: 'lux bench', pids: process.pid },
+  ];
+}
+
+/** One child over the preloaded raw topic, timed from its assignment to the group's last commit covering every frame. */
+async function runOverPreload(s: BenchSettings, pre: Preloaded, name: 'lux' | 'passthrough', group: string, args: string[]): Promise<ThroughputRun> {
   const watch = new OffsetWatch(s.brokers, group, pre.topics.raw, s.partitions);
   await watch.connect();
   const records = pre.expected.records.count;
-  const bar = new ProgressBar('lux (max throughput)', pre.frames * s.recordsPerFrame, 'records', s.progress);
+  const bar = new ProgressBar(name === 'lux' ? 'lux (max throughput)' : 'passthrough baseline', pre.frames * s.recordsPerFrame, 'records', s.progress);
   const started = Date.now();
-  const child = new Child('lux run', [LUX_BIN, 'run', '--config', config]);
+  const child = new Child(name === 'lux' ? 'lux run' : 'passthrough', args);
   const sampler = new ProcSampler(child.pid);
   const series: Array<[number, number]> = [];
   let usage: ProcUsage | undefined;
+  let load: RunLoad;
+  let breakdown: LatencyBreakdown | undefined;
   let t1: number;
   let t0: number;
   try {
     t0 = await child.waitAssigned(s.phaseTimeoutMs);
+    let before: Scrape | undefined;
+    if (name === 'lux' && child.httpUrl !== undefined) before = await scrapeMetrics(child.httpUrl).catch(() => undefined);
+    const meter = new LoadMeter([{ name: name === 'lux' ? 'daemon' : 'passthrough', pids: child.pid }, ...sharedProcesses(s)]);
     t1 = await waitCommitted(s, watch, child, pre.frames, t0, bar, series);
+    load = meter.stop();
     usage = sampler.stop();
+    if (before !== undefined) {
+      const after = await scrapeMetrics(child.httpUrl!).catch(() => undefined);
+      if (after !== undefined) breakdown = latencyBreakdown(before, after, load.seconds);
+    }
   } finally {
     sampler.stop();
     const code = await child.stop();
-    if (code !== 0) s.log(`lux run exited ${code}:\n${child.output()}`);
+    if (code !== 0) s.log(`${child.name} exited ${code}:\n${child.output()}`);
     await watch.close();
   }
   const seconds = (t1 - t0) / 1000;
-  bar.done(`${records.toLocaleString('en-US')} records in ${seconds.toFixed(2)} s: ${Math.round(records / seconds).toLocaleString('en-US')} records/s`);
+  bar.done(`${pre.frames.toLocaleString('en-US')} frames (${records.toLocaleString('en-US')} records) in ${seconds.toFixed(2)} s: ${Math.round(records / seconds).toLocaleString('en-US')} records/s`);
+  const runnerCpu = load.processes[0]!.cpu_s;
+  return {
+    name, records, frames: pre.frames, seconds, wallSeconds: (t1 - started) / 1000, recordsPerS: records / seconds, usage, load,
+    cpuPerRecordUs: runnerCpu === null || records === 0 ? undefined : Math.round((runnerCpu / records) * 1e7) / 10,
+    ...(breakdown === undefined ? {} : { breakdown }),
+    series, verified: false, verification: '',
+  };
+}
+
+/** Max-throughput mode: the daemon over the preloaded raw topic, timed from its assignment to its last commit. */
+export async function runLuxMax(s: BenchSettings, pre: Preloaded): Promise<ThroughputRun> {
+  const group = uniqueName('lux-g');
+  const config = writeDaemonConfig(s, pre.topics, group);
+  const run = await runOverPreload(s, pre, 'lux', group, [LUX_BIN, 'run', '--config', config]);
   const v = await verifyLux(s, pre.topics, pre.expected);
   s.log(`lux exactly once: ${v.verified ? 'verified' : 'FAILED'} (${v.verification})`);
-  return { name: 'lux', records, frames: pre.frames, seconds, wallSeconds: (t1 - started) / 1000, recordsPerS: records / seconds, usage, series, ...v };
+  return { ...run, ...v };
 }
 
 /** The passthrough baseline over the same raw topic: same consumer, same transactional producer, no decode. */
 export async function runPassthrough(s: BenchSettings, pre: Preloaded, out: string): Promise<ThroughputRun> {
   const group = uniqueName('pt-g');
-  const watch = new OffsetWatch(s.brokers, group, pre.topics.raw, s.partitions);
-  await watch.connect();
-  const records = pre.expected.records.count;
-  const bar = new ProgressBar('passthrough baseline', pre.frames * s.recordsPerFrame, 'records', s.progress);
-  const started = Date.now();
-  const child = new Child('passthrough', [
-    PASSTHROUGH_JS, '--brokers', s.brokers, '--group', group, '--transactional-id', `${group}-t`, '--in', pre.topics.raw, '--out', out,
-    '--batch-max-messages', String(s.batchMaxMessages), '--commit-interval-ms', String(s.commitIntervalMs),
-  ]);
-  const sampler = new ProcSampler(child.pid);
-  const series: Array<[number, number]> = [];
-  let usage: ProcUsage | undefined;
-  let t0: number;
-  let t1: number;
-  try {
-    t0 = await child.waitAssigned(s.phaseTimeoutMs);
-    t1 = await waitCommitted(s, watch, child, pre.frames, t0, bar, series);
-    usage = sampler.stop();
-  } finally {
-    sampler.stop();
-    const code = await child.stop();
-    if (code !== 0) s.log(`passthrough exited ${code}:\n${child.output()}`);
-    await watch.close();
-  }
-  const seconds = (t1 - t0) / 1000;
-  bar.done(`${pre.frames.toLocaleString('en-US')} frames (${records.toLocaleString('en-US')} records) in ${seconds.toFixed(2)} s: ${Math.round(records / seconds).toLocaleString('en-US')} records/s`);
+  const run = await runOverPreload(s, pre, 'passthrough', group, passthroughArgs(s, group, pre.topics.raw, out));
   const copy = await readChecksum(s, out);
   const verified = copy.equals(pre.raw);
   const verification = `read_committed ${out}: ${copy.count} frames, checksum ${copy.digest}; raw ${pre.raw.count}, ${pre.raw.digest}`;
-  return { name: 'passthrough', records, frames: pre.frames, seconds, wallSeconds: (t1 - started) / 1000, recordsPerS: records / seconds, usage, series, verified, verification };
+  return { ...run, verified, verification };
+}
+
+/** The passthrough's command line (bench/e2e/passthrough.ts): the daemon's batch size and commit interval. */
+export function passthroughArgs(s: BenchSettings, group: string, input: string, out: string): string[] {
+  return [
+    PASSTHROUGH_JS, '--brokers', s.brokers, '--group', group, '--transactional-id', `${group}-t`, '--in', input, '--out', out,
+    '--batch-max-messages', String(s.batchMaxMessages), '--commit-interval-ms', String(s.commitIntervalMs),
+  ];
 }
 
 /** kcat, if installed: `kcat -C … | kcat -P …`, raw topic to another, no group, no transaction. Undefined when absent. */
@@ -396,6 +348,8 @@ export async function runKcat(s: BenchSettings, pre: Preloaded, out: string): Pr
   await watch.connect();
   const t0 = Date.now();
   const sh = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const shPid = sh.pid ?? -1;
+  const meter = new LoadMeter([{ name: 'kcat', pids: () => childPids(shPid) }, ...sharedProcesses(s)]);
   let stderr = '';
   sh.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   let exit: number | null | undefined;
@@ -429,142 +383,19 @@ export async function runKcat(s: BenchSettings, pre: Preloaded, out: string): Pr
       await sleep(50);
     }
   } finally {
+    meter.stop();
     await watch.close();
     if (exit === undefined) await new Promise((r) => sh.on('exit', r));
   }
+  const load = meter.stop();
   const seconds = (t1 - t0) / 1000;
   bar.done(`${pre.frames.toLocaleString('en-US')} frames in ${seconds.toFixed(2)} s: ${Math.round(records / seconds).toLocaleString('en-US')} records/s`);
   const copy = await readChecksum(s, out);
   const verified = copy.equals(pre.raw);
   const verification = `${out}: ${copy.count} frames, checksum ${copy.digest}; raw ${pre.raw.count}, ${pre.raw.digest}`;
-  return { name: 'kcat', records, frames: pre.frames, seconds, wallSeconds: seconds, recordsPerS: records / seconds, usage: undefined, series, verified, verification };
-}
-
-function latencyHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
-}
-
-/** `{"event_time":"` opens every enriched record (src/enrich/record-json.ts), then the 24-character ISO time. */
-const EVENT_TIME_AT = 15;
-
-/** Percentiles for the plot: evenly spaced in nines, 0 to 5 nines (99.999%). */
-export function percentileCurve(h: Histogram): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  if (h.totalCount === 0) return out;
-  for (let nines = 0; nines <= 5.0001; nines += 0.05) {
-    const p = 100 * (1 - 10 ** -nines);
-    out.push([p, h.getValueAtPercentile(p)]);
-  }
-  out.push([100, h.maxValue]);
-  return out;
-}
-
-/**
- * Fixed-rate mode: the daemon runs, the generator produces R records/s for D seconds (jitter 0, so each record's
- * event_time is the time it was generated, a few ms at most before its Kafka produce time), and a read_committed
- * consumer on the enriched topic records, per record, its receive time minus its event_time: the time from the
- * generator to the record being committed and visible, plus at most the consumer's fetch wait (5 ms).
- */
-export async function runLuxRate(s: BenchSettings, created: string[]): Promise<RateRun> {
-  const topics = runTopics('rate');
-  await createRunTopics(s, topics);
-  created.push(...Object.values(topics));
-  const group = uniqueName('rate-g');
-  const config = writeDaemonConfig(s, topics, group);
-  const watch = new OffsetWatch(s.brokers, group, topics.raw, s.partitions);
-  await watch.connect();
-  const child = new Child('lux run', [LUX_BIN, 'run', '--config', config]);
-  const sampler = new ProcSampler(child.pid);
-  const hist = latencyHistogram();
-  const seen = new ValueChecksum();
-  const perSecond: number[] = [];
-  let genStart = 0;
-  let malformed = 0;
-  const probe = new TopicConsumer(s.brokers, topics.enriched, { isolation: 'read_committed', untilEnd: false, lowLatency: true });
-  let usage: ProcUsage | undefined;
-  let produced = 0;
-  let expected: Expected;
-  try {
-    await child.waitAssigned(s.phaseTimeoutMs);
-    const probing = probe.run({
-      onBatch(messages, receivedAt) {
-        const sec = genStart > 0 ? Math.floor((receivedAt - genStart) / 1000) : 0;
-        perSecond[sec] = (perSecond[sec] ?? 0) + messages.length;
-        for (const m of messages) {
-          const v = m.value;
-          seen.add(v);
-          const t = v === null || v.length < EVENT_TIME_AT + 24 ? NaN : Date.parse(v.toString('latin1', EVENT_TIME_AT, EVENT_TIME_AT + 24));
-          if (Number.isNaN(t)) malformed++;
-          else hist.recordValue(Math.max(0, receivedAt - t));
-        }
-      },
-    });
-    probing.catch(() => undefined);
-    const bar = new ProgressBar(`lux @ ${s.rate.toLocaleString('en-US')} rec/s`, s.durationS, 's', s.progress, false);
-    genStart = Date.now();
-    const timer = setInterval(() => bar.update((Date.now() - genStart) / 1000, `p99 so far ${hist.totalCount > 0 ? hist.getValueAtPercentile(99) : 0} ms`), 250);
-    let summary;
-    try {
-      summary = await runGenerator({
-        brokers: s.brokers,
-        topic: topics.raw,
-        rate: s.rate,
-        durationMs: s.durationS * 1000,
-        quiet: true,
-        traffic: { ...traffic(s) },
-      });
-    } finally {
-      clearInterval(timer);
-    }
-    produced = summary.records;
-    bar.done(`generator: ${summary.records.toLocaleString('en-US')} records in ${summary.frames.toLocaleString('en-US')} frames (${summary.badFrames} broken) in ${summary.seconds.toFixed(1)} s`);
-    const frames = await watch.endOffsets(topics.raw);
-    const drain = new ProgressBar('lux draining', frames, 'frames', s.progress);
-    await waitCommitted(s, watch, child, frames, Date.now(), drain, []);
-    usage = sampler.stop();
-    drain.done('all generated frames committed');
-    // the expected output: lux decode of exactly what the raw topic holds
-    const framesFile = new FramesFile(path.join(s.workDir, `${topics.raw}.frames`));
-    await new TopicConsumer(s.brokers, topics.raw, { isolation: 'read_uncommitted', untilEnd: true, timeoutMs: s.phaseTimeoutMs }).run({
-      onBatch(messages) {
-        for (const m of messages) framesFile.write(m.value ?? Buffer.alloc(0));
-      },
-    });
-    framesFile.close();
-    expected = await expectedFromFrames(framesFile.file);
-    const deadline = Date.now() + s.phaseTimeoutMs;
-    while (seen.count < expected.records.count && Date.now() < deadline) await sleep(50);
-    await sleep(500); // anything written twice would show up now
-    probe.stop();
-    await probing.catch(() => undefined);
-  } finally {
-    probe.stop();
-    sampler.stop();
-    const code = await child.stop();
-    if (code !== 0) s.log(`lux run exited ${code}:\n${child.output()}`);
-    await watch.close();
-  }
-  const dlq = await readChecksum(s, topics.dlq);
-  const verified = seen.equals(expected.records) && dlq.count === expected.deadLetters && malformed === 0;
-  const verification =
-    `read_committed ${topics.enriched}: ${seen.count} records, checksum ${seen.digest}; expected ${expected.records.count}, ${expected.records.digest}; ` +
-    `dead letters ${dlq.count}, expected ${expected.deadLetters}${malformed > 0 ? `; ${malformed} records without a readable event_time` : ''}`;
-  s.log(`lux exactly once at ${s.rate} records/s: ${verified ? 'verified' : 'FAILED'} (${verification})`);
-  const at = (p: number): number => (hist.totalCount > 0 ? hist.getValueAtPercentile(p) : 0);
-  const run: RateRun = {
-    rate: s.rate,
-    durationS: s.durationS,
-    produced,
-    records: seen.count,
-    latencyMs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: hist.totalCount > 0 ? hist.maxValue : 0, mean: hist.totalCount > 0 ? hist.mean : 0, count: hist.totalCount },
-    percentileCurve: percentileCurve(hist),
-    series: Array.from({ length: perSecond.length }, (_, i) => [i, perSecond[i] ?? 0] as [number, number]),
-    usage,
-    verified,
-    verification,
+  return {
+    name: 'kcat', records, frames: pre.frames, seconds, wallSeconds: seconds, recordsPerS: records / seconds, usage: undefined, load, cpuPerRecordUs: undefined,
+    series, verified, verification,
   };
-  hist.destroy();
-  return run;
 }
 
-export type { Expected };
