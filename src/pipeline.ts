@@ -90,6 +90,7 @@ export interface SideInput {
 }
 
 export interface PipelineLog {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -134,6 +135,7 @@ export class Pipeline {
       topics: [options.topics.raw, ...(options.inputs ?? []).map((i) => i.topic)],
       consumeTimeoutMs: options.consumeTimeoutMs,
       own: options.consumerOwn,
+      firstRead: (topic, partition, offset) => options.log.info({ topic, partition, offset }, 'reading from offset'),
     });
     this.sink = new TransactionalSink({
       conn: options.conn,

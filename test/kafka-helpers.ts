@@ -1,6 +1,7 @@
 // Shared Kafka test fixtures: the broker address, topic creation, producing frames (plain or in a transaction) and reading a topic back.
 import { randomUUID } from 'node:crypto';
 import {
+  committedOffsets,
   createConsumer,
   createProducer,
   kafkaConnection,
@@ -12,6 +13,23 @@ import {
 } from '../src/kafka/client.js';
 import { readMetadata } from '../src/kafka/metadata.js';
 import { createTopics as createProductTopics } from '../src/kafka/topics.js';
+
+/**
+ * The offsets a consumer group has committed on `topic`, as `partition@offset` (-1001: none), read by a consumer that
+ * does not join the group (read_committed: offsets of a transaction still open are waited for).
+ */
+export async function groupOffsets(group: string, topic: string, partitions: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+  const consumer = createConsumer(kafkaConnection(brokers()), 'lux-test-offsets', { 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed' }, {});
+  await call('connect', (cb) => consumer.connect({ timeout: timeoutMs }, cb));
+  try {
+    const tps = await committedOffsets(consumer, topic, [...Array(partitions).keys()], timeoutMs);
+    return tps.map((tp) => `${tp.partition}@${tp.offset}`).join(' ');
+  } catch (err) {
+    return `(cannot read them: ${(err as Error).message})`;
+  } finally {
+    await new Promise<void>((r) => consumer.disconnect(() => r()));
+  }
+}
 
 /** A record as read back from a topic. */
 export interface ConsumedRecord {

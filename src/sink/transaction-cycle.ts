@@ -9,6 +9,7 @@ import type { TransactionalSink } from './transactional-producer.js';
 import type { TransactionContext, TransactionSide } from './transaction-side.js';
 
 export interface CycleLog {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
@@ -143,6 +144,7 @@ export class TransactionCycle {
       c.transactions++;
       c.lastTransactionMs = now - t0;
       c.alarms += alarms;
+      this.o.log.debug({ offsets: offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`), ms: now - t0 }, 'transaction committed');
       this.o.onCommitted?.(this.o.writer.committed(), now);
     } catch (err) {
       await this.recover(err);

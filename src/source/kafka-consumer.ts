@@ -26,6 +26,8 @@ export interface SourceOptions {
   consumeTimeoutMs: number;
   /** librdkafka settings of this consumer (the connection's properties still win) */
   own?: Record<string, string | number | boolean>;
+  /** the first message taken from a partition since it was assigned or rewound: where reading (re)started */
+  firstRead?: (topic: string, partition: number, offset: number) => void;
 }
 
 /**
@@ -134,7 +136,10 @@ export class KafkaSource {
   advance(messages: readonly Message[]): void {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
-      this.positions.get(m.topic)?.set(m.partition, m.offset + 1);
+      const positions = this.positions.get(m.topic);
+      if (positions === undefined) continue;
+      if (!positions.has(m.partition)) this.options.firstRead?.(m.topic, m.partition, m.offset);
+      positions.set(m.partition, m.offset + 1);
     }
   }
 

@@ -35,7 +35,7 @@ export async function daemonTopics(prefix: string, partitions = 3): Promise<Daem
 }
 
 /** Writes a config file for `lux run`; `extra` lines are appended under the top level (YAML). */
-export function writeConfig(topics: DaemonTopics, opts: { group: string; transactionalId: string; extra?: string; workers?: number }): string {
+export function writeConfig(topics: DaemonTopics, opts: { group: string; transactionalId: string; extra?: string; workers?: number; logLevel?: string }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lux-daemon-'));
   const file = path.join(dir, 'lux.yaml');
   fs.writeFileSync(
@@ -65,7 +65,7 @@ export function writeConfig(topics: DaemonTopics, opts: { group: string; transac
       'http:',
       '  port: 0',
       'log:',
-      '  level: info',
+      `  level: ${opts.logLevel ?? 'info'}`,
       opts.extra ?? '',
     ].join('\n'),
   );

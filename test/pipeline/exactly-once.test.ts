@@ -1,6 +1,6 @@
 // The daemon against the real broker: every frame's records exactly once in read_committed output, dead letters exactly for bad frames, through SIGTERM, SIGKILL and a second instance.
 import { describe, expect, it } from 'vitest';
-import { consumeAll, produceFrames } from '../kafka-helpers.js';
+import { consumeAll, groupOffsets, produceFrames } from '../kafka-helpers.js';
 import { daemonTopics, expectedRecords, makeFrames, sleep, startDaemon, writeConfig, type RunningDaemon } from './daemon-harness.js';
 
 function sorted(a: string[]): string[] {
@@ -20,15 +20,26 @@ function expectOrderPerEquipment(values: string[]): void {
 }
 
 /** Records written more than once, with where each copy sits: what a failure must show to be traced. */
-function duplicates(records: Array<{ partition: number; offset: number; value: Buffer | null }>): string {
+function duplicates(records: Array<{ partition: number; offset: number; value: Buffer | null }>, placed?: ReadonlyArray<{ partition: number; offset: number }>): string {
   const seen = new Map<string, string[]>();
+  const frames = new Map<string, number>();
   for (const m of records) {
     const r = JSON.parse(m.value?.toString() ?? '{}') as { equipment_id: number; frame_seq: number; record_index: number };
     const k = `equipment ${r.equipment_id} frame ${r.frame_seq} record ${r.record_index}`;
     seen.set(k, [...(seen.get(k) ?? []), `${m.partition}@${m.offset}`]);
+    frames.set(k, r.frame_seq);
   }
   const dups = [...seen.entries()].filter(([, at]) => at.length > 1);
-  return `${dups.length} records written more than once; the first: ${dups.slice(0, 20).map(([k, at]) => `${k} at ${at.join(', ')}`).join('; ')}`;
+  // where the frames written twice were read from: per raw partition, how many and their offset range
+  const byRaw = new Map<number, { n: number; min: number; max: number }>();
+  for (const [k] of dups) {
+    const at = placed?.[frames.get(k) ?? -1];
+    if (at === undefined) continue;
+    const e = byRaw.get(at.partition) ?? { n: 0, min: Infinity, max: -Infinity };
+    byRaw.set(at.partition, { n: e.n + 1, min: Math.min(e.min, at.offset), max: Math.max(e.max, at.offset) });
+  }
+  const raw = [...byRaw.entries()].map(([p, e]) => `raw ${p}: ${e.n} records of offsets ${e.min}..${e.max}`).join('; ');
+  return `${dups.length} records written more than once (${raw}); the first: ${dups.slice(0, 20).map(([k, at]) => `${k} at ${at.join(', ')}`).join('; ')}`;
 }
 
 async function waitExit(d: RunningDaemon, ms: number): Promise<number | string> {
@@ -77,22 +88,25 @@ describe('lux run', () => {
     const topics = await daemonTopics('eo-kill');
     const first = makeFrames(4000, { badEvery: 250 });
     const second = makeFrames(4000, { badEvery: 250, seqBase: 4000 });
-    await produceFrames(topics.raw, first);
+    const placedFirst = await produceFrames(topics.raw, first);
     const expected = expectedRecords([...first, ...second]);
-    const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t1` });
+    // debug: each commit's offsets are logged, printed if the test fails
+    const config = writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t1`, logLevel: 'debug' });
     const d1 = startDaemon(config);
     // kill while the second half is still arriving and being processed
     const producing = produceFrames(topics.raw, second);
     await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 100, timeoutMs: 60000 });
     d1.child.kill('SIGKILL');
     await d1.exited;
-    await producing;
+    // read beside the restart (not awaited before it: the timing stays the test's), printed only on a failure
+    const committedAfterKill = groupOffsets(`${topics.raw}-g`, topics.raw, 3, 10000);
+    const placed = [...placedFirst, ...(await producing)];
     const d2 = startDaemon(config);
     try {
       const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 90000 });
       await sleep(1500);
       const all = await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 30000 });
-      expect(all.length, `${duplicates(all)}\n--- first daemon ---\n${d1.output()}\n--- second daemon ---\n${d2.output()}`).toBe(expected.length);
+      expect(all.length, `${duplicates(all, placed)}\ngroup offsets after the kill: ${await committedAfterKill}\n--- first daemon ---\n${d1.output()}\n--- second daemon ---\n${d2.output()}`).toBe(expected.length);
       expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
       const bad = [...first, ...second].filter((f) => f.bad).length;
       const dlq = await consumeAll(topics.dlq, { isolation: 'read_committed', timeoutMs: 30000 });
