@@ -136,6 +136,7 @@ export class Pipeline {
       consumeTimeoutMs: options.consumeTimeoutMs,
       own: options.consumerOwn,
       firstRead: (topic, partition, offset) => options.log.info({ topic, partition, offset }, 'reading from offset'),
+      startRetry: (topic, attempt, err) => options.log.warn({ topic, attempt, err: err.message }, 'cannot read where the assigned partitions start yet; retrying'),
     });
     this.sink = new TransactionalSink({
       conn: options.conn,
@@ -180,6 +181,10 @@ export class Pipeline {
     this.source.setHooks({
       assigned: (tps) => this.onPartitionsAssigned(tps),
       revoking: (tps) => this.onPartitionsRevoking(tps),
+      failed: (err) => {
+        this.o.log.error({ err: err.message }, 'cannot read where the assigned partitions start; stopping');
+        this.fatal ??= err;
+      },
     });
   }
 

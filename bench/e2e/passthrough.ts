@@ -92,6 +92,10 @@ source.setHooks({
   assigned: (tps) => say('partitions assigned', { partitions: tps.map((t) => t.partition) }),
   // Commit what the open transaction holds before the partitions move, as the daemon does (after the loop: nothing is open).
   revoking: () => (loopEnded ? Promise.resolve() : new Promise<void>((resolve) => (quiesce = resolve))),
+  failed: (err) => {
+    console.error(`passthrough: ${err.message}`);
+    process.exit(1);
+  },
 });
 
 const wait = new Int32Array(new SharedArrayBuffer(4));

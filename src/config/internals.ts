@@ -17,6 +17,8 @@ export const SOURCE_INTERNALS = {
   /** reading the committed offsets and seeking, during a rewind */
   committedTimeoutMs: 10_000,
   seekTimeoutMs: 5_000,
+  /** between attempts to read where newly assigned partitions start (the broker away, a transaction open on them) */
+  startRetryPauseMs: 500,
 } as const;
 
 /** The transactional producer and the transaction cycle (sink/). */

@@ -7,9 +7,10 @@ import {
   createConsumer,
   disconnectClient,
   KAFKA_CODES,
-  OFFSET_BEGINNING,
+  queryWatermarks,
   seekPartition,
 } from '../kafka/client.js';
+import { isFatal } from '../errors.js';
 import { KafkaError } from '../kafka/errors.js';
 import { topicPartitions } from '../kafka/metadata.js';
 import { classifyConsumeError, progressOf, type UndecompressableBatchError } from '../kafka/consume-errors.js';
@@ -28,6 +29,8 @@ export interface SourceOptions {
   own?: Record<string, string | number | boolean>;
   /** the first message taken from a partition since it was assigned or rewound: where reading (re)started */
   firstRead?: (topic: string, partition: number, offset: number) => void;
+  /** an attempt to read where assigned partitions start failed (the broker away, a transaction still open on them) */
+  startRetry?: (topic: string, attempt: number, err: Error) => void;
 }
 
 /**
@@ -37,6 +40,8 @@ export interface SourceOptions {
 export interface RebalanceHooks {
   assigned(partitions: TopicPartition[]): void | Promise<void>;
   revoking(partitions: TopicPartition[]): Promise<void>;
+  /** where assigned partitions start could not be read (a fatal error): they are not read from */
+  failed(err: Error): void;
 }
 
 export class KafkaSource {
@@ -50,6 +55,7 @@ export class KafkaSource {
   /** per topic, the next offset to read per partition, as far as the pipeline has taken messages */
   private readonly positions = new Map<string, Map<number, number>>();
   private rebalanceChain: Promise<void> = Promise.resolve();
+  private closing = false;
 
   constructor(options: SourceOptions) {
     this.options = options;
@@ -181,11 +187,36 @@ export class KafkaSource {
     for (const [topic, assigned] of this.assignedByTopic) {
       const partitions = [...assigned];
       if (partitions.length === 0) continue;
-      const committed = await committedOffsets(this.consumer, topic, partitions, SOURCE_INTERNALS.committedTimeoutMs);
-      for (const tp of committed) {
-        const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : OFFSET_BEGINNING;
-        await seekPartition(this.consumer, { topic, partition: tp.partition, offset }, SOURCE_INTERNALS.seekTimeoutMs);
+      for (const tp of await this.startPositions(topic, partitions, 1)) {
+        await seekPartition(this.consumer, tp, SOURCE_INTERNALS.seekTimeoutMs);
         this.positions.get(topic)?.delete(tp.partition);
+      }
+    }
+  }
+
+  /**
+   * Where partitions of `topic` start, as absolute offsets: the committed offset, or the partition's first offset when
+   * nothing is committed yet (as auto.offset.reset=earliest would). The consumer reads committed offsets with
+   * read_committed, so the broker answers only once no transaction holding offsets for them is open (a previous
+   * owner's open transaction is aborted by its fencing or its timeout); until then, and while the broker is away,
+   * this retries (`attempts`, 0 = until it succeeds or the source closes). A fatal error is thrown as it is.
+   */
+  private async startPositions(topic: string, partitions: readonly number[], attempts: number): Promise<TopicPartitionOffset[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out: TopicPartitionOffset[] = [];
+        for (const tp of await committedOffsets(this.consumer, topic, partitions, SOURCE_INTERNALS.committedTimeoutMs)) {
+          const offset =
+            tp.offset !== undefined && tp.offset >= 0
+              ? tp.offset
+              : (await queryWatermarks(this.consumer, topic, tp.partition, SOURCE_INTERNALS.committedTimeoutMs)).lowOffset;
+          out.push({ topic, partition: tp.partition, offset });
+        }
+        return out;
+      } catch (err) {
+        if (isFatal(err) || this.closing || (attempts > 0 && attempt >= attempts)) throw err;
+        this.options.startRetry?.(topic, attempt, err as Error);
+        await new Promise((r) => setTimeout(r, SOURCE_INTERNALS.startRetryPauseMs));
       }
     }
   }
@@ -201,6 +232,7 @@ export class KafkaSource {
   }
 
   async disconnect(timeoutMs: number): Promise<void> {
+    this.closing = true;
     await this.rebalanceChain.catch(() => undefined);
     await disconnectClient(this.consumer, timeoutMs);
   }
@@ -221,7 +253,22 @@ export class KafkaSource {
       if (code === KAFKA_CODES.ERR__ASSIGN_PARTITIONS) {
         for (const tp of assignment) this.revoking.delete(key(tp));
         await this.hooks?.assigned(assignment);
-        this.consumer.incrementalAssign(assignment);
+        // Started at absolute offsets read here rather than left to librdkafka (an OffsetFetch, then
+        // auto.offset.reset for a partition with nothing committed): under load, a partition with nothing committed
+        // was seen read twice from its beginning, its first records written twice (test/pipeline/exactly-once.test.ts,
+        // the SIGKILL case, about one run in thirty on a loaded machine).
+        let start: TopicPartitionOffset[];
+        try {
+          start = [];
+          for (const topic of new Set(assignment.map((tp) => tp.topic))) {
+            start.push(...(await this.startPositions(topic, assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition), 0)));
+          }
+        } catch (err) {
+          // not read from: the pipeline ends with this error (a restart resumes from the last commit)
+          this.hooks?.failed(err as Error);
+          return;
+        }
+        this.consumer.incrementalAssign(start);
         for (const tp of assignment) this.assignedByTopic.get(tp.topic)?.add(tp.partition);
         // a partition paused by an earlier revocation of it may keep that pause: taken back, it is read again
         try {
