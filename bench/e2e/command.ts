@@ -108,6 +108,7 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --commit-interval-ms MS daemon and passthrough transaction interval (default ${DEFAULTS.pipeline.commit_interval_ms})
   --alarms                the daemon also counts failures in an alarm rule (60 s windows by 10 s, threshold 20)
                           and writes the window state with every transaction
+  --no-kpis               the daemon without its KPI stage (kpis.enabled false), to measure what the KPIs cost
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline (in max and in rate mode)
@@ -132,6 +133,8 @@ export interface BenchOptions {
   batchMaxMessages: number;
   commitIntervalMs: number;
   alarms: boolean;
+  /** the daemon's KPI stage on (the default) or off (--no-kpis) */
+  kpis: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
@@ -156,6 +159,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     'batch-max-messages': { type: 'string' },
     'commit-interval-ms': { type: 'string' },
     alarms: { type: 'boolean' },
+    'no-kpis': { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
@@ -188,6 +192,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     batchMaxMessages: positiveInt(COMMAND, 'batch-max-messages', v['batch-max-messages'], DEFAULTS.pipeline.batch_max_messages),
     commitIntervalMs: positiveInt(COMMAND, 'commit-interval-ms', v['commit-interval-ms'], DEFAULTS.pipeline.commit_interval_ms),
     alarms: v.alarms ?? false,
+    kpis: !(v['no-kpis'] ?? false),
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
@@ -231,6 +236,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     batchMaxMessages: o.batchMaxMessages,
     commitIntervalMs: o.commitIntervalMs,
     alarms: o.alarms,
+    kpis: o.kpis,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -295,7 +301,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
       commit: sourceCommit(),
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },

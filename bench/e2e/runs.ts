@@ -33,6 +33,8 @@ export interface BenchSettings {
   progress: boolean;
   /** the daemon runs an alarm rule (and writes its window state with every transaction) */
   alarms: boolean;
+  /** the daemon's KPI stage (false: kpis.enabled false) */
+  kpis: boolean;
   /** where frames files and daemon configs go */
   workDir: string;
   /** the broker's pid when it runs on this machine (its CPU is shown beside the daemon's) */
@@ -179,6 +181,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       'refdata:',
       `  dir: ${REFDATA}`,
       ...(s.alarms ? ['alarms:', '  rules:', `    - { ${BENCH_ALARM_RULE} }`] : []),
+      ...(s.kpis ? [] : ['kpis:', '  enabled: false']),
       'pipeline:',
       ...(s.workers === undefined ? [] : [`  workers: ${s.workers}`]),
       `  batch_max_messages: ${s.batchMaxMessages}`,
