@@ -7,6 +7,7 @@ import {
   createConsumer,
   disconnectClient,
   KAFKA_CODES,
+  OFFSET_BEGINNING,
   queryWatermarks,
   seekPartition,
 } from '../kafka/client.js';
@@ -187,8 +188,10 @@ export class KafkaSource {
     for (const [topic, assigned] of this.assignedByTopic) {
       const partitions = [...assigned];
       if (partitions.length === 0) continue;
-      for (const tp of await this.startPositions(topic, partitions, 1)) {
-        await seekPartition(this.consumer, tp, SOURCE_INTERNALS.seekTimeoutMs);
+      const committed = await committedOffsets(this.consumer, topic, partitions, SOURCE_INTERNALS.committedTimeoutMs);
+      for (const tp of committed) {
+        const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : OFFSET_BEGINNING;
+        await seekPartition(this.consumer, { topic, partition: tp.partition, offset }, SOURCE_INTERNALS.seekTimeoutMs);
         this.positions.get(topic)?.delete(tp.partition);
       }
     }
