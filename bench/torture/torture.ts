@@ -191,7 +191,7 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (li
     await Promise.all(instances.map((d) => d.stop()));
     sampler.stop();
     say('verifying every output against the reference');
-    verdict = await verifyRun(bootstrap, topics, input, ref, alarms, frameOffsets ?? (await producing));
+    verdict = await verifyRun(bootstrap, topics, input, ref, alarms, frameOffsets ?? (await producing), path.join(dir, 'alarm-diffs.txt'));
   } catch (err) {
     error = (err as Error).stack ?? String(err);
     say(`the run failed: ${error}`);
@@ -236,7 +236,7 @@ export async function runTorture(partial: Partial<TortureOptions> = {}, log: (li
     for (const e of v?.examples ?? []) log(`  ${e}`);
     for (const e of selfExits) log(`  ${e}`);
     if (error !== undefined) log(`  error: ${error}`);
-    log(`  work directory kept: ${dir} (instance logs, input, reference); topics kept on the broker at port ${o.port}`);
+    log(`  work directory kept: ${dir} (instance logs, input, reference, alarm-diffs.txt when alarms differ); topics kept on the broker at port ${o.port}`);
   }
   if (ok && !o.keep) {
     await deleteRunTopics(bootstrap, topics).catch((err: Error) => say(`could not delete the run's topics: ${err.message}`));

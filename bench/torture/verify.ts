@@ -1,4 +1,5 @@
 // The torture run's verdict: every output topic read back read_committed and compared with the one-pass reference — records exactly once, in order per input partition and byte for byte; dead letters once with their reason; alarms and KPI objects exactly the reference's.
+import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { kafkaConnection, type Message } from '../../src/kafka/client.js';
 import { readToEnd } from '../../src/kafka/topic-reader.js';
@@ -59,7 +60,19 @@ function header(m: Message, name: string): string | undefined {
   return undefined;
 }
 
-export async function verifyRun(bootstrap: string, topics: RunTopics, input: TortureInput, ref: DecodeReference, alarms: readonly string[], frameOffsets: Float64Array): Promise<Verdict> {
+/**
+ * `alarmDiffFile`: where every alarm difference is written, one a line (`extra` or `missing`, the alarm line, and for an
+ * extra one where it was read and its window and emitted_at), when there is any; the examples show only a few.
+ */
+export async function verifyRun(
+  bootstrap: string,
+  topics: RunTopics,
+  input: TortureInput,
+  ref: DecodeReference,
+  alarms: readonly string[],
+  frameOffsets: Float64Array,
+  alarmDiffFile?: string,
+): Promise<Verdict> {
   const conn = kafkaConnection(bootstrap);
   const v: Verdict = {
     records: 0, lost: 0, duplicated: 0, outOfOrder: 0, different: 0,
@@ -150,13 +163,21 @@ export async function verifyRun(bootstrap: string, topics: RunTopics, input: Tor
 
   // ── alarms: the rule's decisions, as a multiset against the reference's
   const got: string[] = [];
+  /** per alarm line, where each copy was read: `<topic partition>@<offset> window_end=… emitted_at=…` */
+  const whereGot = new Map<string, string[]>();
   await read(topics.alarms, (m) => {
-    const a = JSON.parse(m.value?.toString() ?? '{}') as { alarm_id: string; rule: string; state: string; count: number; suppressed: boolean };
+    const a = JSON.parse(m.value?.toString() ?? '{}') as { alarm_id: string; rule: string; state: string; count: number; suppressed: boolean; window_end: string; emitted_at: string };
     if (a.rule !== TORTURE_RULE.name) return;
     v.alarms++;
-    got.push(alarmLine({ alarmId: a.alarm_id, state: a.state, count: a.count, suppressed: a.suppressed }));
+    const line = alarmLine({ alarmId: a.alarm_id, state: a.state, count: a.count, suppressed: a.suppressed });
+    got.push(line);
+    const where = `${m.partition}@${m.offset} window_end=${a.window_end} emitted_at=${a.emitted_at}`;
+    const list = whereGot.get(line);
+    if (list === undefined) whereGot.set(line, [where]);
+    else list.push(where);
   });
   got.sort();
+  const diffs: string[] = [];
   const want = [...alarms];
   let i = 0;
   let j = 0;
@@ -164,16 +185,20 @@ export async function verifyRun(bootstrap: string, topics: RunTopics, input: Tor
     if (j >= want.length || (i < got.length && got[i] < want[j])) {
       v.alarmDiffs++;
       example('alarm not in the reference (or repeated)', got[i], v.alarmDiffs);
+      diffs.push(`extra ${got[i]} read at ${(whereGot.get(got[i]) ?? []).join(' and ')}`);
       i++;
     } else if (i >= got.length || want[j] < got[i]) {
       v.alarmDiffs++;
       example('reference alarm missing', want[j], v.alarmDiffs);
+      diffs.push(`missing ${want[j]}`);
       j++;
     } else {
       i++;
       j++;
     }
   }
+
+  if (alarmDiffFile !== undefined && diffs.length > 0) fs.writeFileSync(alarmDiffFile, `${diffs.join('\n')}\n`);
 
   // ── KPI objects: each (window, dimension, key) once, equal to lux decode --kpis
   const kpiSeen = new Set<string>();

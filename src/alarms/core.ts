@@ -95,6 +95,12 @@ export class AlarmCore {
   private closed = new Uint8Array(0);
   /** 1 for partitions whose entries were applied in the open transaction */
   private seen = new Uint8Array(0);
+  /**
+   * Partitions whose state was restored here and that no transaction has listed as owned yet: the rebalance restores a
+   * partition before the consumer holds it, and a transaction in between (other partitions' records, windows due)
+   * may decide its windows; their state must go with those alarms.
+   */
+  private readonly takenUp = new Set<number>();
   /** the open transaction: what `settle(false)` puts back besides the window stores' journals */
   private undo: { watermark: ReturnType<WatermarkTracker['save']>; frontiers: number[] } | null = null;
   records = 0;
@@ -130,6 +136,14 @@ export class AlarmCore {
   }
 
   /**
+   * The state of `partitions` was restored here (restoreState calls it): until a transaction lists them as owned, each
+   * transaction writes their changelog values too. Their state is then this instance's, from the restore on.
+   */
+  takeUp(partitions: readonly number[]): void {
+    for (const p of partitions) this.takenUp.add(p);
+  }
+
+  /**
    * Drops the state of revoked partitions: the equipment they own (open alarms included), their deferred events
    * and their watermarks; later entries from them are dropped until they are assigned again.
    * Call it once their last transaction has settled, so a later assignment restores their changelog into nothing
@@ -144,7 +158,10 @@ export class AlarmCore {
       c.set(this.closed);
       this.closed = c;
     }
-    for (const p of partitions) this.closed[p] = 1;
+    for (const p of partitions) {
+      this.closed[p] = 1;
+      this.takenUp.delete(p);
+    }
     let released = 0;
     for (const rule of this.rules.rules) released += rule.store.forget(this.closed);
     this.watermark.revoke(partitions);
@@ -238,8 +255,14 @@ export class AlarmCore {
   /** The changelog values of the open transaction: per owned partition changed, its value and its equipment's. */
   private changelog(owned: readonly number[]): ChangelogEntry[] {
     const isOwned = new Set(owned);
+    // a partition restored and not yet in the consumer's assignment is ours already: what is decided for it now is
+    // written now (once listed as owned, the pipeline's list alone says when its state stops being ours)
+    for (const p of this.takenUp) {
+      if (isOwned.has(p)) this.takenUp.delete(p);
+      else isOwned.add(p);
+    }
     const partitions = new Set<number>();
-    if (this.undo!.frontiers.some((f, i) => !Object.is(f, this.rules.rules[i].store.lastBucket))) for (const p of owned) partitions.add(p);
+    if (this.undo!.frontiers.some((f, i) => !Object.is(f, this.rules.rules[i].store.lastBucket))) for (const p of isOwned) partitions.add(p);
     for (let p = 0; p < this.seen.length; p++) if (this.seen[p] === 1 && isOwned.has(p)) partitions.add(p);
     // equipment changed, per partition that held or holds it
     const changed = new Map<number, Set<number>>();

@@ -42,6 +42,7 @@ export function restoreState(core: AlarmCore, snapshots: Buffer | Uint8Array | r
   const counted = stores.map((st) => st.counted);
   for (const p of parsed) {
     core.admit(p.watermarks.map(([partition]) => partition));
+    core.takeUp(p.watermarks.map(([partition]) => partition));
     core.watermark.importState({ partitions: p.watermarks, floor: -Infinity }, nowMs);
     const r = new ByteReader(p.buf);
     for (const pr of p.rules) {

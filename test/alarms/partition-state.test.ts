@@ -283,3 +283,67 @@ describe('the alarm thread', () => {
     ]);
   }, 30_000);
 });
+
+describe('a partition being taken up', () => {
+  // The rebalance restores a partition's changelog before the consumer is given the partition, and the pipeline's
+  // transactions go on meanwhile (records of other partitions, alarms the thread says are due): the windows decided
+  // then for the restored partition must be written with the alarms, or its next owner decides them again.
+  it('has the windows decided for it before the consumer reads it written to its changelog with those alarms: its next owner does not decide them again', () => {
+    const RULE: RuleSpec = { name: 'r', window_ms: 10_000, slide_ms: 5_000, threshold: 3, clear_below: 1, lateness_ms: 1_000 };
+    const HOUR = 3_600_000;
+    const feed = (c: AlarmCore) => {
+      const ch = createChannel(0, createSignal(), 4096);
+      c.attach(ch);
+      return new FeedWriter(ch);
+    };
+    /** the last value of each changelog key, per partition, as the compacted state topic keeps them */
+    const topic = new Map<string, { partition: number; equipment: number | undefined; state: Buffer | null }>();
+    const write = (entries: { partition: number; equipment: number | undefined; state: Buffer | null }[]) => {
+      for (const e of entries) topic.set(`${e.partition}:${e.equipment ?? '-'}`, e);
+    };
+    const readBack = (partition: number): Buffer => {
+      const mine = [...topic.values()].filter((e) => e.partition === partition && e.state !== null);
+      const own = mine.find((e) => e.equipment === undefined);
+      return assembleSnapshot(partition, own?.state ?? undefined, mine.filter((e) => e.equipment !== undefined).map((e) => e.state as Buffer));
+    };
+
+    // instance A owns partitions 0 and 1: partition 1 has all its records (equipment 2 fails 3 times in its first
+    // window), partition 0 is still at its start and holds the watermark back: nothing is decided, and A commits
+    const a = new AlarmCore([RULE], HOUR);
+    const aw = feed(a);
+    a.assign([0, 1], 0);
+    aw.add(1, T0, 0, false, false);
+    for (const dt of [1000, 2000, 3000]) aw.add(2, T0 + dt, 1, true, false);
+    aw.add(3, T0 + 40_000, 1, false, false);
+    aw.endBatch(1);
+    aw.flush();
+    const first = a.prepare(1, 0, [0, 1]);
+    a.settle(true);
+    expect(first.events).toEqual([]);
+    write(first.entries);
+
+    // A dies. Instance B is assigned partition 0 (far ahead now), then partition 1: partition 1 is declared and its
+    // changelog restored, and a transaction comes before the consumer holds partition 1 (its owned list lacks it)
+    const b = new AlarmCore([RULE], HOUR);
+    const bw = feed(b);
+    b.assign([0], 0);
+    bw.add(1, T0 + 60_000, 0, false, false);
+    bw.endBatch(1);
+    bw.flush();
+    b.assign([1], 0);
+    restoreState(b, [readBack(1)], 0);
+    const early = b.prepare(1, 0, [0]);
+    b.settle(true);
+    expect(early.events.map((e) => `${e.alarmId} ${e.state}`)).toEqual([`r:2:${T0 + 5_000} raised`, `r:2:${T0 + 5_000} cleared`]);
+    write(early.entries);
+
+    // B dies before writing anything else; instance C takes partition 1 up from the changelog
+    const c = new AlarmCore([RULE], HOUR);
+    feed(c);
+    c.assign([1], 0);
+    restoreState(c, [readBack(1)], 0);
+    const again = c.prepare(0, 0, [1]);
+    c.settle(true);
+    expect(again.events.map((e) => `${e.alarmId} ${e.state}`), 'decided again by the next owner').toEqual([]);
+  });
+});
