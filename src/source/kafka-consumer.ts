@@ -1,4 +1,4 @@
-// The source: one node-rdkafka consumer in the group (cooperative-sticky) over the input topics, read in batches, paused and resumed per partition, rewound to the committed offsets after a failed transaction.
+// The source: one node-rdkafka consumer in the group (cooperative-sticky) over the input topics, read in batches, started at the committed offsets, rewound to them after a failed transaction.
 import type { KafkaConsumer, KafkaConnection, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '../kafka/client.js';
 import {
   committedOffsets,
@@ -51,8 +51,6 @@ export class KafkaSource {
   private hooks: RebalanceHooks | undefined;
   /** per topic, the partitions assigned: for lag, pause and rewind */
   private readonly assignedByTopic = new Map<string, Set<number>>();
-  /** partitions being revoked (`topic/partition`): paused until they leave, never resumed */
-  private readonly revoking = new Set<string>();
   /** per topic, the next offset to read per partition, as far as the pipeline has taken messages */
   private readonly positions = new Map<string, Map<number, number>>();
   private rebalanceChain: Promise<void> = Promise.resolve();
@@ -150,18 +148,6 @@ export class KafkaSource {
     }
   }
 
-  /** Pauses every assigned partition of every input topic (librdkafka stops fetching them). */
-  pauseAll(): void {
-    const tps = this.assignedList();
-    if (tps.length > 0) this.consumer.pause(tps);
-  }
-
-  /** Resumes every assigned partition but those being revoked. */
-  resumeAll(): void {
-    const tps = this.assignedList().filter((tp) => !this.revoking.has(`${tp.topic}/${tp.partition}`));
-    if (tps.length > 0) this.consumer.resume(tps);
-  }
-
   /** High watermark minus the next offset to read, per assigned partition of `topic` (from the client's cached watermarks). */
   lag(topic: string = this.options.topics[0]): Map<number, number> {
     const out = new Map<number, number>();
@@ -240,21 +226,13 @@ export class KafkaSource {
     await disconnectClient(this.consumer, timeoutMs);
   }
 
-  private assignedList(): TopicPartitionOffset[] {
-    const out: TopicPartitionOffset[] = [];
-    for (const [topic, set] of this.assignedByTopic) for (const partition of set) out.push({ topic, partition } as TopicPartitionOffset);
-    return out;
-  }
-
   private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     // Dispatched asynchronously by node-rdkafka: the assignment only changes when we call incremental(Un)assign, so a
     // new assignment is read from only after its state is restored, and a revocation can first finish the open
     // transaction (nothing lost, nothing twice) and only then let partitions go.
     const code = err?.code;
-    const key = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;
     this.rebalanceChain = this.rebalanceChain.then(async () => {
       if (code === KAFKA_CODES.ERR__ASSIGN_PARTITIONS) {
-        for (const tp of assignment) this.revoking.delete(key(tp));
         await this.hooks?.assigned(assignment);
         // Started at absolute offsets read here rather than left to librdkafka (an OffsetFetch, then
         // auto.offset.reset for a partition with nothing committed): under load, a partition with nothing committed
@@ -282,7 +260,6 @@ export class KafkaSource {
       } else if (code === KAFKA_CODES.ERR__REVOKE_PARTITIONS) {
         // Paused at once: records fetched but not yet read are dropped (librdkafka's pause barrier), so nothing of
         // these partitions is read after the revocation's last commit; their next owner reads them.
-        for (const tp of assignment) this.revoking.add(key(tp));
         try {
           this.consumer.pause(assignment.map(({ topic, partition }) => ({ topic, partition })));
         } catch {
@@ -293,7 +270,6 @@ export class KafkaSource {
         } finally {
           for (const tp of assignment) {
             this.assignedByTopic.get(tp.topic)?.delete(tp.partition);
-            this.revoking.delete(key(tp));
           }
           if (this.consumer.isConnected()) this.consumer.incrementalUnassign(assignment);
         }
