@@ -27,12 +27,16 @@ describe('live reference data in the running pipeline', () => {
     const next = { name: 'ENB-RENAMED', model: 'New Model', vendor_id: otherVendor.vendorId, site: 'Nowhere', region: 'Nord' };
 
     const d = startDaemon(writeConfig(topics, { group: `${topics.raw}-g`, transactionalId: `${topics.raw}-t`, workers: 2 }));
-    const chunks = 10;
     const perChunk = 1500;
+    let chunks = 0;
+    // a new-version record of equipment 1 committed yet? (the update is applied asynchronously: on a loaded machine
+    // it can land after a fixed amount of traffic has gone through, so traffic goes on until it shows, bounded)
+    const newSeen = async (): Promise<boolean> =>
+      (await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 60_000 })).some((m) => m.value?.toString().includes(`"name":"${next.name}"`));
     try {
-      for (let c = 0; c < chunks; c++) {
-        await produceFrames(topics.raw, makeFrames(perChunk, { equipment: 20, seqBase: c * perChunk }));
-        if (c === 4) {
+      for (; chunks < 10 || (chunks < 60 && (chunks % 5 !== 0 || !(await newSeen()))); chunks++) {
+        await produceFrames(topics.raw, makeFrames(perChunk, { equipment: 20, seqBase: chunks * perChunk }));
+        if (chunks === 4) {
           // only once the daemon is enriching with the old version (under load it can take a while to join)
           await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 1000, timeoutMs: 120_000 });
           await produceFrames(refTopic, [{ key: 'equipment:1', value: JSON.stringify(next) }]);

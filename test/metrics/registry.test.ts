@@ -41,6 +41,7 @@ describe('LuxMetrics', () => {
       lux_refdata_last_update_timestamp_seconds: 'gauge',
       lux_refdata_last_update_age_seconds: 'gauge',
       lux_refdata_bad_updates_total: 'counter',
+      lux_refdata_reload_failures_total: 'counter',
       lux_alarms_raised_total: 'counter',
       lux_alarms_cleared_total: 'counter',
       lux_alarms_suppressed_total: 'counter',
