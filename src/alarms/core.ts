@@ -235,7 +235,10 @@ export class AlarmCore {
     if (undo === null) return;
     this.undo = null;
     if (committed) {
-      for (const r of this.rules.rules) r.store.end();
+      for (const r of this.rules.rules) {
+        r.store.end();
+        r.store.rewound.length = 0;
+      }
       return;
     }
     for (const r of this.rules.rules) r.store.rollback();
@@ -281,6 +284,11 @@ export class AlarmCore {
         if (s >= 0) pair(st.part[s], eq);
       }
       st.forEachDeferredChange(pair);
+      // slots marked decided by a frontier rewind (a restore) since the last commit: their mark goes with the frontier
+      for (const eq of st.rewound) {
+        const s = st.find(eq);
+        if (s >= 0) pair(st.part[s], eq);
+      }
     }
     const out: ChangelogEntry[] = [];
     for (const p of changed.keys()) partitions.add(p);

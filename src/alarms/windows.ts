@@ -426,9 +426,21 @@ export class WindowStore {
   rewindFrontier(lastBucket: number): void {
     const old = this.lastBucket;
     if (!(lastBucket < old)) return;
-    for (let s = 0; s < this.highWater; s++) if (this.used[s] === 1 && this.done[s] < old) this.done[s] = old;
+    for (let s = 0; s < this.highWater; s++) {
+      if (this.used[s] === 1 && this.done[s] < old) {
+        this.done[s] = old;
+        this.rewound.push(this.keys[s]);
+      }
+    }
     this.lastBucket = lastBucket;
   }
+
+  /**
+   * Equipment whose slot `rewindFrontier` marked decided and that no committed transaction has written since. The mark
+   * changes no count, so no journal lists it; yet the changelog must carry it, or the next owner reads the rewound
+   * frontier alone and decides those windows again (core.ts writes them, and clears the list once committed).
+   */
+  rewound: number[] = [];
 
   /** Drops every slot and deferred event whose partition is marked in `partitions` (indexed by partition). */
   forget(partitions: Uint8Array): number {

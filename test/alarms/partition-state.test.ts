@@ -347,3 +347,79 @@ describe('a partition being taken up', () => {
     expect(again.events.map((e) => `${e.alarmId} ${e.state}`), 'decided again by the next owner').toEqual([]);
   });
 });
+
+describe('a partition taken up by an instance that is ahead', () => {
+  // The restore moves the frontier back to the restored partition's; the instance's own slots are marked decided
+  // through its old frontier. That mark must reach the changelog with the rewound frontier, or the next owner of those
+  // partitions reads "decided through the rewound frontier" and decides their windows again: an open alarm cleared at
+  // a window before its raise, then raised a second time (torture run: partition 4's alarms emitted twice).
+  it('writes its own slots as decided through its old frontier: their next owner decides nothing twice', () => {
+    const RULE: RuleSpec = { name: 'r', window_ms: 10_000, slide_ms: 5_000, threshold: 3, clear_below: 1, lateness_ms: 1_000 };
+    const HOUR = 3_600_000;
+    const feed = (c: AlarmCore) => {
+      const ch = createChannel(0, createSignal(), 4096);
+      c.attach(ch);
+      return new FeedWriter(ch);
+    };
+    const topic = new Map<string, { partition: number; equipment: number | undefined; state: Buffer | null }>();
+    const write = (entries: { partition: number; equipment: number | undefined; state: Buffer | null }[]) => {
+      for (const e of entries) topic.set(`${e.partition}:${e.equipment ?? '-'}`, e);
+    };
+    const readBack = (partition: number): Buffer => {
+      const mine = [...topic.values()].filter((e) => e.partition === partition && e.state !== null);
+      const own = mine.find((e) => e.equipment === undefined);
+      return assembleSnapshot(partition, own?.state ?? undefined, mine.filter((e) => e.equipment !== undefined).map((e) => e.state as Buffer));
+    };
+    const lines = (events: AlarmEvent[]) => events.map((e) => `${e.alarmId} ${e.state} ${e.count} at ${e.windowEndMs - T0}`);
+
+    // instance A owns partition 3 and is behind: its frontier is the window ending at 5 s
+    const a = new AlarmCore([RULE], HOUR);
+    const aw = feed(a);
+    a.assign([3], 0);
+    aw.add(1, T0 + 10_000, 3, false, false);
+    aw.endBatch(1);
+    aw.flush();
+    const fromA = a.prepare(1, 0, [3]);
+    a.settle(true);
+    write(fromA.entries);
+
+    // instance B owns partition 4 and is ahead: equipment 4 raised at the window ending at 105 s, still open
+    const b = new AlarmCore([RULE], HOUR);
+    const bw = feed(b);
+    b.assign([4], 0);
+    for (const dt of [100_000, 101_000, 102_000]) bw.add(4, T0 + dt, 4, true, false);
+    bw.add(1, T0 + 109_000, 4, false, false);
+    bw.endBatch(1);
+    bw.flush();
+    const raise = b.prepare(1, 0, [4]);
+    b.settle(true);
+    expect(lines(raise.events)).toEqual([`r:4:${T0 + 105_000} raised 3 at 105000`]);
+    write(raise.entries);
+
+    // B takes partition 3 up: the frontier moves back to A's; B's next transaction writes both partitions
+    b.assign([3], 0);
+    restoreState(b, [readBack(3)], 0);
+    bw.add(1, T0 + 11_000, 3, false, false);
+    bw.add(1, T0 + 109_500, 4, false, false);
+    bw.endBatch(2);
+    bw.flush();
+    const after = b.prepare(2, 0, [3, 4]);
+    b.settle(true);
+    expect(after.events).toEqual([]);
+    write(after.entries);
+
+    // B dies; C takes both partitions from the changelog and time moves on: equipment 4's alarm clears once, at the
+    // first window without its failures, and is never raised again nor cleared at a window B had already decided
+    const c = new AlarmCore([RULE], HOUR);
+    const cw = feed(c);
+    c.assign([3, 4], 0);
+    restoreState(c, [readBack(3), readBack(4)], 0);
+    cw.add(1, T0 + 130_000, 3, false, false);
+    cw.add(1, T0 + 130_000, 4, false, false);
+    cw.endBatch(1);
+    cw.flush();
+    const next = c.prepare(1, 0, [3, 4]);
+    c.settle(true);
+    expect(lines(next.events)).toEqual([`r:4:${T0 + 105_000} cleared 0 at 115000`]);
+  });
+});
