@@ -258,7 +258,11 @@ describe('alarms in the daemon', () => {
     let b: ReturnType<typeof startDaemon> | undefined;
     const logs = () => `A:\n${a.output()}\nB:\n${b?.output()}`;
     try {
-      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 60000 });
+      // A starts (broker connection, reference data, its KPI and alarm state read back) and raises: on a loaded
+      // machine the start alone has taken over a minute
+      await consumeAll(topics.alarms, { isolation: 'read_committed', expected: 1, timeoutMs: 150_000 }).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
 
       // B joins (the cooperative assignor moves one partition to it, after A's last transaction for it), then A stops
       // gracefully (its last transaction covers what it still owns, which B takes up after A's session ends).
@@ -294,5 +298,6 @@ describe('alarms in the daemon', () => {
       b?.child.kill('SIGTERM');
       await b?.exited;
     }
-  });
+    // its waits are bounded one by one (150 s, 60 s, 60 s...): the whole needs more than the default 120 s
+  }, 420_000);
 });
