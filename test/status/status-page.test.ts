@@ -74,16 +74,16 @@ describe.skipIf(!present)('the status page in Chromium, fed by a scripted source
     const { page } = browser;
     expect(await page.locator('#alarms tbody tr td.muted').innerText()).toBe('none');
     source.raise(failureAlarm(17));
-    await expect.poll(() => page.locator('#alarms tbody').innerText(), { timeout: 10_000 }).toContain('equipment 17 (ENB-TEST-17)');
+    await expect.poll(() => page.locator('#alarms tbody').innerText(), { timeout: 30_000 }).toContain('equipment 17 (ENB-TEST-17)');
     expect(await page.locator('#t-alarms').innerText()).toBe('1');
     source.raise(failureAlarm(23, { suppressed: true }));
     source.raise(kpiAlarm('4711'));
-    await expect.poll(() => page.locator('#alarms tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator('#alarms tbody tr').count(), { timeout: 30_000 }).toBe(3);
     expect(await page.locator('#alarms tbody tr.suppressed').innerText()).toMatch(/equipment 23.*suppressed/s);
     expect(await page.locator('#alarms tbody').innerText()).toMatch(/cell:4711.*KPI session_success_rate/s);
     // a cleared alarm leaves the list
     source.raise(failureAlarm(17, { state: 'cleared' }));
-    await expect.poll(() => page.locator('#alarms tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('#alarms tbody tr').count(), { timeout: 30_000 }).toBe(2);
     source.raise(failureAlarm(17));
     await page.waitForTimeout(600);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
