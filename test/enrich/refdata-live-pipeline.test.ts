@@ -37,8 +37,17 @@ describe('live reference data in the running pipeline', () => {
       for (; chunks < 10 || (chunks < 60 && (chunks % 5 !== 0 || !(await newSeen()))); chunks++) {
         await produceFrames(topics.raw, makeFrames(perChunk, { equipment: 20, seqBase: chunks * perChunk }));
         if (chunks === 4) {
-          // only once the daemon is enriching with the old version (under load it can take a while to join)
-          await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 1000, timeoutMs: 120_000 });
+          // only once a record of equipment 1 is committed, enriched with the old version (under load the daemon can
+          // take a while to join, and the first records committed may all be of another partition)
+          const deadline = Date.now() + 120_000;
+          const oldSeen = async (): Promise<boolean> =>
+            (await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 60_000 })).some(
+              (m) => (JSON.parse(m.value?.toString() ?? 'null') as Enriched).equipment_id === 1,
+            );
+          while (!(await oldSeen())) {
+            if (Date.now() > deadline) throw new Error('no record of equipment 1 committed within 120 s');
+            await sleep(500);
+          }
           await produceFrames(refTopic, [{ key: 'equipment:1', value: JSON.stringify(next) }]);
         }
         await sleep(200);
