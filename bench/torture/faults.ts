@@ -1,5 +1,5 @@
 // The torture run's faults: a seeded schedule of SIGKILLs (each instance started again after a short, medium or long absence, so partitions stay or move) and broker restarts (the first one longer than the transaction timeout), each triggered by the group's progress or right after the fault before it (mid-recovery, mid-rebalance).
-import { SeededRandom } from './random.js';
+import { Mulberry32 } from '../../src/gen/traffic.js';
 
 export type FaultKind = 'kill' | 'broker';
 
@@ -34,7 +34,7 @@ const CHAINED_SHARE = 0.3;
 
 /** The seeded schedule, in the order the faults happen. */
 export function faultSchedule(opts: { kills: number; brokerRestarts: number; longOutageMs: number; shortOutageMs: number; seed: number }): Fault[] {
-  const rnd = new SeededRandom(opts.seed ^ 0xfa017);
+  const rnd = new Mulberry32(opts.seed ^ 0xfa017);
   const [lo, hi] = PROGRESS_RANGE;
   const faults: Fault[] = [];
   // broker restarts spread over the run, with some jitter; the first one long

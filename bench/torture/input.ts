@@ -1,7 +1,7 @@
 // The torture run's input: a deterministic LXE1 stream (each equipment pinned to one partition, event time growing with the frame, failure bursts, a share of broken frames, one far-ahead frame per partition at the end), written once to a length-prefixed file, with what the verification needs to place every output.
 import fs from 'node:fs';
 import { encodeFrame, type FrameFaults, type RecordInput } from '../../src/gen/frame-encoder.js';
-import { SeededRandom } from './random.js';
+import { Mulberry32 } from '../../src/gen/traffic.js';
 
 /** The traffic model, in one place. */
 export const INPUT_MODEL = {
@@ -79,7 +79,7 @@ export function partitionOf(equipmentId: number, partitions: number): number {
 }
 
 /** Burst windows per equipment, [start, end) in ms, sorted, covering `spanMs` from the start. */
-function bursts(rnd: SeededRandom, equipment: readonly number[], startMs: number, spanMs: number): Map<number, number[]> {
+function bursts(rnd: Mulberry32, equipment: readonly number[], startMs: number, spanMs: number): Map<number, number[]> {
   const m = INPUT_MODEL;
   const out = new Map<number, number[]>();
   for (const eq of equipment) {
@@ -110,7 +110,7 @@ export function writeTortureInput(
   // the overload run sets both so that event time keeps pace with the producer (the SLA then measures the real lag)
   const startMs = opts.startMs ?? m.startMs;
   const stepMs = opts.stepMs ?? m.stepMs;
-  const rnd = new SeededRandom(opts.seed);
+  const rnd = new Mulberry32(opts.seed);
   const equipment = equipmentList();
   const avgPerFrame = (m.recordsPerFrame.min + m.recordsPerFrame.max) / 2;
   const capacity = Math.ceil((opts.records / m.recordsPerFrame.min) * (1 + 2 / m.badFrameEvery)) + opts.partitions + 16;

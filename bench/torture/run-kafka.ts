@@ -1,6 +1,7 @@
 // The torture run's Kafka side: its fresh topics, the input produced into the raw topic, the group's progress (committed raw offsets) and the outputs' committed messages counted as they come.
 import { randomUUID } from 'node:crypto';
 import {
+  committedOffsets,
   connectClient,
   createConsumer,
   createProducer,
@@ -146,13 +147,8 @@ export class RunProgress {
   /** Frames of the raw topic the group has committed (its committed offsets, summed). */
   async committedFrames(rawTopic: string): Promise<number> {
     await this.ready();
-    const tps = Array.from({ length: this.partitions }, (_, partition) => ({ topic: rawTopic, partition }));
-    return new Promise((resolve, reject) =>
-      this.consumer.committed(tps, 10_000, (err, out) => {
-        if (err) reject(err);
-        else resolve(out.reduce((s, tp) => s + (tp.offset !== undefined && tp.offset > 0 ? tp.offset : 0), 0));
-      }),
-    );
+    const out = await committedOffsets(this.consumer, rawTopic, [...Array(this.partitions).keys()], 10_000);
+    return out.reduce((s, tp) => s + (tp.offset !== undefined && tp.offset > 0 ? tp.offset : 0), 0);
   }
 
   async close(): Promise<void> {

@@ -246,6 +246,10 @@ export class Mulberry32 {
   exp(mean: number): number {
     return -Math.log(1 - this.next()) * mean;
   }
+  /** a new generator for a separate stream (two streams of one seed do not shift each other) */
+  fork(salt: number): Mulberry32 {
+    return new Mulberry32((this.state ^ Math.imul(salt, 0x9e3779b1)) >>> 0);
+  }
 }
 
 /** Checks the options once, so the model itself never meets a nonsensical value. */
