@@ -301,7 +301,7 @@ export class Pipeline {
       await this.writeDecoded(this.batches.length > 0 && idle);
       if (this.cycle.due(this.stopping)) this.cycle.startCommit();
     }
-    this.updatePause();
+    this.noteRingFull();
     if (consumed === 0 && this.batches.length === 0 && !this.stopping) this.sink.poll();
   }
 
@@ -319,7 +319,7 @@ export class Pipeline {
     for (const w of waiters) w();
   }
 
-  private updatePause(): void {
+  private noteRingFull(): void {
     // While the ring is full the loop does not consume; librdkafka keeps fetching into its own queue only up to
     // queued.max.messages.kbytes (a quarter of the memory budget), then stops. The partitions are not paused: a pause
     // drops what was fetched and a resume fetches again from every partition, the first partition of each fetch
@@ -328,7 +328,6 @@ export class Pipeline {
     // (queue.buffering.max.kbytes); produce then waits, the loop stops writing, and the ring fills.
     this.counters.paused = this.batches.free === 0;
   }
-
 
   private async consumeAndDispatch(): Promise<number> {
     let messages: Message[];

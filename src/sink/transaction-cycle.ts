@@ -144,7 +144,7 @@ export class TransactionCycle {
       c.transactions++;
       c.lastTransactionMs = now - t0;
       c.alarms += alarms;
-      this.o.log.debug({ offsets: offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`), ms: now - t0 }, 'transaction committed');
+      this.o.log.debug({ offsets, ms: now - t0 }, 'transaction committed');
       this.o.onCommitted?.(this.o.writer.committed(), now);
     } catch (err) {
       await this.recover(err);

@@ -188,9 +188,9 @@ export class KafkaSource {
    * nothing is committed yet (as auto.offset.reset=earliest would). The consumer reads committed offsets with
    * read_committed, so the broker answers only once no transaction holding offsets for them is open (a previous
    * owner's open transaction is aborted by its fencing or its timeout); until then, and while the broker is away,
-   * this retries (`attempts`, 0 = until it succeeds or the source closes). A fatal error is thrown as it is.
+   * this retries until it succeeds or the source closes. A fatal error is thrown as it is.
    */
-  private async startPositions(topic: string, partitions: readonly number[], attempts: number): Promise<TopicPartitionOffset[]> {
+  private async startPositions(topic: string, partitions: readonly number[]): Promise<TopicPartitionOffset[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const out: TopicPartitionOffset[] = [];
@@ -203,7 +203,7 @@ export class KafkaSource {
         }
         return out;
       } catch (err) {
-        if (isFatal(err) || this.closing || (attempts > 0 && attempt >= attempts)) throw err;
+        if (isFatal(err) || this.closing) throw err;
         this.options.startRetry?.(topic, attempt, err as Error);
         await new Promise((r) => setTimeout(r, SOURCE_INTERNALS.startRetryPauseMs));
       }
@@ -238,11 +238,10 @@ export class KafkaSource {
         // auto.offset.reset for a partition with nothing committed): under load, a partition with nothing committed
         // was seen read twice from its beginning, its first records written twice (test/pipeline/exactly-once.test.ts,
         // the SIGKILL case, about one run in thirty on a loaded machine).
-        let start: TopicPartitionOffset[];
+        const start: TopicPartitionOffset[] = [];
         try {
-          start = [];
           for (const topic of new Set(assignment.map((tp) => tp.topic))) {
-            start.push(...(await this.startPositions(topic, assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition), 0)));
+            start.push(...(await this.startPositions(topic, assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition))));
           }
         } catch (err) {
           // not read from: the pipeline ends with this error (a restart resumes from the last commit)
