@@ -49,40 +49,82 @@ export interface Prepared {
   entries: ChangelogEntry[];
 }
 
-/** A ring's entries popped and not applied yet: whole batches (closed by a mark) and the open one after them. */
+/**
+ * A ring's entries popped and not applied yet: whole batches (each closed by its mark) and the open one after them.
+ * A ring's batches do not arrive in dispatch order: the decode pool does not run its tasks first in, first out (seen
+ * with one worker: batch 28 fed before 27), so a transaction takes its batches by number wherever they sit.
+ */
 class Stage {
   words = new Uint32Array(4 * 1024 * ENTRY_WORDS);
   used = 0;
+  /** the batches `take` selected, one after the other in batch order */
+  taken = new Uint32Array(4 * 1024 * ENTRY_WORDS);
   push(buf: Uint32Array, n: number): void {
     const need = this.used + n * ENTRY_WORDS;
-    if (need > this.words.length) {
-      let size = this.words.length * 2;
-      while (size < need) size *= 2;
-      const w = new Uint32Array(size);
-      w.set(this.words.subarray(0, this.used));
-      this.words = w;
-    }
+    if (need > this.words.length) this.words = grown(this.words, this.used, need);
     this.words.set(buf.subarray(0, n * ENTRY_WORDS), this.used);
     this.used = need;
   }
-  /** Entries up to and including the last mark of a batch numbered <= seq; 0 when none. */
-  through(seq: number): number {
+  /**
+   * Moves every whole batch numbered <= seq (its entries and its mark) into `taken`, in batch order, and keeps the
+   * others and the open batch in place, in ring order; returns where each batch taken lies in `taken` (in entries).
+   */
+  take(seq: number): TakenBatch[] {
     const w = this.words;
-    let end = 0;
-    for (let i = 0, n = this.used / ENTRY_WORDS; i < n; i++) {
-      const o = i * ENTRY_WORDS;
-      if (((w[o + E_PARTITION_FLAGS] >>> 16) & FLAG_BATCH) === 0) continue;
-      if (entryTime(w, i) > seq) break; // a ring's batches arrive in dispatch order
-      end = i + 1;
+    const n = this.used / ENTRY_WORDS;
+    const picked: Array<{ seq: number; from: number; to: number }> = [];
+    let start = 0; // first entry of the current batch
+    for (let i = 0; i < n; i++) {
+      if (((w[i * ENTRY_WORDS + E_PARTITION_FLAGS] >>> 16) & FLAG_BATCH) === 0) continue;
+      const mark = entryTime(w, i);
+      if (mark <= seq) picked.push({ seq: mark, from: start, to: i + 1 });
+      start = i + 1;
     }
-    return end;
+    if (picked.length === 0) return [];
+    let total = 0;
+    for (const b of picked) total += b.to - b.from;
+    if (total * ENTRY_WORDS > this.taken.length) this.taken = grown(this.taken, 0, total * ENTRY_WORDS);
+    const out: TakenBatch[] = [];
+    let at = 0;
+    for (const b of [...picked].sort((x, y) => x.seq - y.seq)) {
+      this.taken.set(w.subarray(b.from * ENTRY_WORDS, b.to * ENTRY_WORDS), at * ENTRY_WORDS);
+      out.push({ seq: b.seq, stage: this, at, entries: b.to - b.from });
+      at += b.to - b.from;
+    }
+    // compact what stays (batches of later transactions, then the open batch), in ring order
+    let kept = 0;
+    let from = 0;
+    for (const b of picked) {
+      if (b.from > from) {
+        w.copyWithin(kept * ENTRY_WORDS, from * ENTRY_WORDS, b.from * ENTRY_WORDS);
+        kept += b.from - from;
+      }
+      from = b.to;
+    }
+    if (n > from) {
+      w.copyWithin(kept * ENTRY_WORDS, from * ENTRY_WORDS, n * ENTRY_WORDS);
+      kept += n - from;
+    }
+    this.used = kept * ENTRY_WORDS;
+    return out;
   }
-  /** Drops the first `n` entries. */
-  shift(n: number): void {
-    const words = n * ENTRY_WORDS;
-    this.words.copyWithin(0, words, this.used);
-    this.used -= words;
-  }
+}
+
+/** One batch a transaction takes: `entries` entries (its mark last) at entry `at` of its stage's `taken`. */
+interface TakenBatch {
+  seq: number;
+  stage: Stage;
+  at: number;
+  entries: number;
+}
+
+/** A copy of `a`'s first `used` words in an array of at least `need` words (doubling). */
+function grown(a: Uint32Array, used: number, need: number): Uint32Array<ArrayBuffer> {
+  let size = a.length * 2;
+  while (size < need) size *= 2;
+  const b = new Uint32Array(size);
+  b.set(a.subarray(0, used));
+  return b;
 }
 
 export class AlarmCore {
@@ -219,12 +261,11 @@ export class AlarmCore {
     this.undo = { watermark: this.watermark.save(), frontiers: this.rules.rules.map((r) => r.store.lastBucket) };
     for (const r of this.rules.rules) r.store.begin();
     this.seen.fill(0);
-    for (const st of this.stages) {
-      const n = st.through(throughSeq);
-      if (n === 0) continue;
-      this.consume(st.words, n, nowMs);
-      st.shift(n);
-    }
+    // every ring's batches of this transaction, applied in batch order (the order their records were read in)
+    const batches: TakenBatch[] = [];
+    for (const st of this.stages) batches.push(...st.take(throughSeq));
+    batches.sort((a, b) => a.seq - b.seq);
+    for (const b of batches) this.consume(b.stage.taken.subarray(b.at * ENTRY_WORDS, (b.at + b.entries) * ENTRY_WORDS), b.entries, nowMs);
     const events = this.advance(nowMs);
     return { events, entries: this.changelog(owned) };
   }

@@ -29,8 +29,8 @@ export interface DecodedPass {
 }
 
 /**
- * The ring's slots and the decode tasks running on them, strictly in order: the head batch's passes come back first,
- * so records keep their input order. A pass that filled the slot's JSON area is continued (same slot, same reference
+ * The ring's slots and the decode tasks running on them, taken back strictly in order: the head batch's passes are
+ * written first, so records keep their input order, though the pool may run the tasks in another order. A pass that filled the slot's JSON area is continued (same slot, same reference
  * version, so one frame never mixes two) once the caller has written it; a finished batch frees its slot.
  */
 export class InflightBatches {

@@ -161,6 +161,38 @@ describe('alarm thread', () => {
     await engine.stop();
   }, 30_000);
 
+  it('takes a transaction\'s batches by number when the decode pool fed them out of order', async () => {
+    // Piscina does not run its tasks first in, first out (seen with one worker: batch 28 fed before 27): the ring
+    // holds batch 2, then 3, then 1. The transaction through 2 holds batches 1 and 2, and must count both before
+    // batch 2's event time moves the watermark; batch 3 waits for its own transaction.
+    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
+    const ch = engine.addProducer();
+    engine.assign([0]);
+    await engine.start();
+    const w = new FeedWriter(ch);
+    w.add(5, T0 + 30_000, 0, false, false); // batch 2: later records of the same partition
+    close(w, 2);
+    w.add(5, T0 + 400_000, 0, false, false); // batch 3: would close the episode
+    close(w, 3);
+    for (let i = 0; i < 5; i++) w.add(5, T0 + i, 0, true, false); // batch 1: the episode
+    close(w, 1);
+    w.add(5, T0 + 500_000, 0, true, false); // batch 4, still open (no mark yet): no transaction takes it
+    expect(w.flush()).toBe(true);
+    const first = await engine.prepare(2, [0]);
+    await engine.settle(true);
+    expect(first.alarms.map((a) => [a.state, a.count, a.window_end])).toEqual([['raised', 5, '2024-01-01T00:00:10.000Z']]);
+    expect(engine.counters()).toMatchObject({ failures: 5, records: 6, lateDropped: 0 });
+    const second = await engine.prepare(3, [0]);
+    await engine.settle(true);
+    expect(second.alarms.map((a) => [a.state, a.alarm_id])).toEqual([['cleared', `rlf:5:${T0 + 10_000}`]]);
+    expect(engine.counters()).toMatchObject({ failures: 5, records: 7, lateDropped: 0 });
+    close(w, 4);
+    await engine.prepare(4, [0]);
+    await engine.settle(true);
+    expect(engine.counters()).toMatchObject({ failures: 6, records: 8, lateDropped: 0 });
+    await engine.stop();
+  }, 30_000);
+
   it('puts the windows back after an abort: the records read again decide the same alarm once', async () => {
     const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
     const ch = engine.addProducer();
