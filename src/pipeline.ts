@@ -219,6 +219,10 @@ export class Pipeline {
       minThreads: this.o.workers,
       maxThreads: this.o.workers,
       concurrentTasksPerWorker: 1,
+      // first in, first out: by default a task shifted off the queue when no worker is free goes back to its tail,
+      // so batches ran out of order (one worker: 0, 2, 4, 6, 1, …) and the loop, which writes the head batch first,
+      // waited on a head that ran behind later ones
+      stricterFIFO: true,
       idleTimeout: Infinity,
       atomics: 'sync',
       workerData: { ring: this.views.shared, ...this.o.workerData },

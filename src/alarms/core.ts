@@ -51,8 +51,9 @@ export interface Prepared {
 
 /**
  * A ring's entries popped and not applied yet: whole batches (each closed by its mark) and the open one after them.
- * A ring's batches do not arrive in dispatch order: the decode pool does not run its tasks first in, first out (seen
- * with one worker: batch 28 fed before 27), so a transaction takes its batches by number wherever they sit.
+ * A ring's batches need not arrive in dispatch order (Piscina ran one worker's tasks out of order before the pool was
+ * made first in, first out: batch 28 fed before 27; several workers feed several rings), so a transaction takes its
+ * batches by number wherever they sit.
  */
 class Stage {
   words = new Uint32Array(4 * 1024 * ENTRY_WORDS);
