@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, produceFrames, uniqueTopic } from '../kafka-helpers.js';
 import type { ReportSummary } from '../../src/report/report-summary.js';
-import { kpiMessage, failureAlarm, kpiAlarm } from '../status/scripted-source.js';
+import { clearedOf, kpiMessage, failureAlarm, kpiAlarm } from '../status/scripted-source.js';
 
 const LUX = path.resolve(import.meta.dirname, '../../bin/lux.js');
 
@@ -64,7 +64,8 @@ beforeAll(async () => {
     );
   }
   await produceFrames(topics.kpis, kpis.map((k) => ({ key: `${k.dimension}:${k.key}`, value: JSON.stringify(k) })));
-  const alarms = [failureAlarm(1), failureAlarm(2, { suppressed: true }), failureAlarm(1, { state: 'cleared' }), kpiAlarm('1002')];
+  const raised1 = failureAlarm(1);
+  const alarms = [raised1, failureAlarm(2, { suppressed: true }), clearedOf(raised1), kpiAlarm('1002')];
   await produceFrames(topics.alarms, alarms.map((a) => ({ key: 'k', value: JSON.stringify(a) })));
   const dead = ['crc_mismatch', 'crc_mismatch', 'truncated'].map((reason, i) => ({
     key: '7',

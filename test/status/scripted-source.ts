@@ -128,8 +128,8 @@ export class ScriptedSource implements StatusSource {
   }
 }
 
-export function failureAlarm(equipmentId: number, opts: { suppressed?: boolean; state?: 'raised' | 'cleared' } = {}): AlarmMessage {
-  const end = Math.floor(Date.now() / 10_000) * 10_000;
+export function failureAlarm(equipmentId: number, opts: { suppressed?: boolean; state?: 'raised' | 'cleared'; endMs?: number } = {}): AlarmMessage {
+  const end = opts.endMs ?? Math.floor(Date.now() / 10_000) * 10_000;
   return {
     alarm_id: `failures_1m:${equipmentId}:${end}`,
     rule: 'failures_1m',
@@ -143,6 +143,16 @@ export function failureAlarm(equipmentId: number, opts: { suppressed?: boolean; 
     equipment: { name: `ENB-TEST-${equipmentId}`, model: 'AirScale BTS', vendor: 'Nokia', site: 'Rennes', region: 'Bretagne' },
     emitted_at: new Date().toISOString(),
   };
+}
+
+/**
+ * The `cleared` alarm that closes `raised` (SPEC section 4: the same alarm_id, the window end of the raise), one slide
+ * later. Built from the raise, not from the clock: two failureAlarm calls on either side of a 10 s boundary name two
+ * different alarms.
+ */
+export function clearedOf(raised: AlarmMessage): AlarmMessage {
+  const end = Date.parse(raised.window_end) + 10_000;
+  return { ...raised, state: 'cleared', count: 1, window_start: new Date(end - 60_000).toISOString(), window_end: new Date(end).toISOString(), emitted_at: new Date().toISOString() };
 }
 
 export function kpiAlarm(cell: string): AlarmMessage {

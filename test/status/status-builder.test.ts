@@ -6,7 +6,7 @@ import { DeadLetterSamples } from '../../src/status/dead-letter-samples.js';
 import { OpenAlarms } from '../../src/status/open-alarms.js';
 import { LastKpiWindow } from '../../src/status/last-kpi-window.js';
 import { SeriesRing } from '../../src/status/series-ring.js';
-import { ScriptedSource, failureAlarm, kpiMessage } from './scripted-source.js';
+import { ScriptedSource, clearedOf, failureAlarm, kpiMessage } from './scripted-source.js';
 
 /** A source whose counters the test sets. */
 function manual() {
@@ -111,9 +111,10 @@ describe('the daemon-side keepers', () => {
 
   it('OpenAlarms opens on raised and closes on the cleared of the same alarm_id, counting suppressed ones', () => {
     const o = new OpenAlarms();
-    o.apply([failureAlarm(1), failureAlarm(2, { suppressed: true })]);
+    const raised1 = failureAlarm(1);
+    o.apply([raised1, failureAlarm(2, { suppressed: true })]);
     expect(o.list().map((a) => a.alarm_id.split(':')[1])).toEqual(['2', '1']);
-    o.apply([failureAlarm(1, { state: 'cleared' })]);
+    o.apply([clearedOf(raised1)]);
     expect(o.list().map((a) => a.alarm_id.split(':')[1])).toEqual(['2']);
     expect([o.raised, o.cleared, o.suppressed]).toEqual([2, 1, 1]);
   });

@@ -6,7 +6,7 @@ import { LuxMetrics } from '../../src/metrics/registry.js';
 import { Readiness, startHttp, type HttpService } from '../../src/service/http.js';
 import { StatusBuilder } from '../../src/status/status-builder.js';
 import type { StatusDocument } from '../../src/status/status-document.js';
-import { ScriptedSource, failureAlarm, kpiAlarm } from './scripted-source.js';
+import { ScriptedSource, clearedOf, failureAlarm, kpiAlarm } from './scripted-source.js';
 import { canvasInk, chromiumPresent, heapAfterGc, openBrowser, type BrowserSession } from './browser.js';
 
 /** The page's document, as the callbacks run in the browser see it (the tests are type-checked without the DOM library). */
@@ -73,7 +73,8 @@ describe.skipIf(!present)('the status page in Chromium, fed by a scripted source
   it('lists an alarm once it is raised, suppressed ones marked, KPI alarms too', async () => {
     const { page } = browser;
     expect(await page.locator('#alarms tbody tr td.muted').innerText()).toBe('none');
-    source.raise(failureAlarm(17));
+    const raised17 = failureAlarm(17);
+    source.raise(raised17);
     await expect.poll(() => page.locator('#alarms tbody').innerText(), { timeout: 30_000 }).toContain('equipment 17 (ENB-TEST-17)');
     expect(await page.locator('#t-alarms').innerText()).toBe('1');
     source.raise(failureAlarm(23, { suppressed: true }));
@@ -82,7 +83,7 @@ describe.skipIf(!present)('the status page in Chromium, fed by a scripted source
     expect(await page.locator('#alarms tbody tr.suppressed').innerText()).toMatch(/equipment 23.*suppressed/s);
     expect(await page.locator('#alarms tbody').innerText()).toMatch(/cell:4711.*KPI session_success_rate/s);
     // a cleared alarm leaves the list
-    source.raise(failureAlarm(17, { state: 'cleared' }));
+    source.raise(clearedOf(raised17));
     await expect.poll(() => page.locator('#alarms tbody tr').count(), { timeout: 30_000 }).toBe(2);
     source.raise(failureAlarm(17));
     await page.waitForTimeout(600);
