@@ -1,7 +1,19 @@
-// Vitest global setup: gives every test process LUX_KAFKA_BROKERS, starting the local broker when none is named, and stops only a broker it started.
+// Vitest global setup: compiles dist once before any test file runs (tests start daemons and worker threads from it), gives every test process LUX_KAFKA_BROKERS, starting the local broker when none is named, and stops only a broker it started.
+import { execFileSync } from 'node:child_process';
 import { brokerStatus, startBroker, stopBroker } from '../src/kafka-local/broker.js';
+import { ROOT } from '../src/paths.js';
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
+  // `npm test` has just built everything. Run directly (`npx vitest run test/...`), the compiled JS is brought up to
+  // date here, once: test files that each ran tsc in their beforeAll rewrote dist while other files' daemons were
+  // loading it ("does not provide an export named …", a CI run).
+  if (process.env.npm_lifecycle_event !== 'test') {
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
+    } catch {
+      /* emitted anyway (errors elsewhere in the tree do not stop tsc from emitting); a real break fails its tests */
+    }
+  }
   if (process.env.LUX_KAFKA_BROKERS !== undefined && process.env.LUX_KAFKA_BROKERS !== '') return undefined;
   const before = await brokerStatus();
   if (before.ready) {

@@ -1,25 +1,15 @@
 // The alarm thread fed through real rings: batches applied with their transaction, aborts undone, alarms with suppression, restarts mid-episode.
-import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../src/alarms/alarm-thread.js';
 import { AlarmCore } from '../../src/alarms/core.js';
 import { assembleSnapshot, snapshotState } from '../../src/alarms/state-codec.js';
 import { restoreState } from '../../src/alarms/state-merge.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { RuleSpec } from '../../src/alarms/rules.js';
-import { ROOT } from '../../src/paths.js';
 
 const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 };
 const T0 = Date.UTC(2024, 0, 1);
 
-beforeAll(() => {
-  // the Worker runs compiled JS: build (errors elsewhere in the tree do not stop tsc from emitting ours)
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    /* emitted anyway; a real break shows up as a failing test */
-  }
-}, 120_000);
 
 describe('feed rings', () => {
   it('carry failures whole and fold other records into progress marks', () => {

@@ -1,6 +1,5 @@
 // Window state per input partition: snapshots that hold only their partition's equipment, restores that merge into a running core, forget on revocation, and a partition handed from one core to another raising once and clearing once.
-import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlarmEngine } from '../../src/alarms/alarm-thread.js';
 import { AlarmCore } from '../../src/alarms/core.js';
 import { assembleSnapshot, snapshotPartitions, snapshotState } from '../../src/alarms/state-codec.js';
@@ -8,7 +7,6 @@ import { restoreState } from '../../src/alarms/state-merge.js';
 import type { AlarmJson } from '../../src/alarms/alarm-json.js';
 import { createChannel, createSignal, FeedWriter } from '../../src/alarms/feed.js';
 import type { AlarmEvent, RuleSpec } from '../../src/alarms/rules.js';
-import { ROOT } from '../../src/paths.js';
 
 const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 };
 const T0 = Date.UTC(2024, 0, 1);
@@ -226,13 +224,6 @@ describe('a partition taken over from an instance that was behind', () => {
 });
 
 describe('the alarm thread', () => {
-  beforeAll(() => {
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-    } catch {
-      /* emitted anyway */
-    }
-  }, 120_000);
 
   it('writes each partition\'s changes with the transaction, forgets leaving partitions after it, and merges restored partitions', async () => {
     const one = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });

@@ -1,24 +1,14 @@
 // The KPI thread through KpiEngine: messages in one Kafka message at a time, transactions prepared, committed and discarded, state carried to a new thread, due raised, failures surfaced.
-import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kpiAlarmJson } from '../../src/kpis/kpi-json.js';
 import { KpiEngine } from '../../src/kpis/kpi-thread.js';
 import type { KpiRuleSpec } from '../../src/kpis/rules.js';
-import { ROOT } from '../../src/paths.js';
 import { SynthInstance } from './harness.js';
 
 const W = 10_000;
 const T0 = Date.UTC(2025, 2, 1);
 const RULE: KpiRuleSpec = { name: 'attach', kpi: 'attach_success_rate', dimension: 'equipment', below: 0.5, clear: 0.5, min_attempts: 2 };
 
-beforeAll(() => {
-  // the Worker runs compiled JS: build (errors elsewhere in the tree do not stop tsc from emitting ours)
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    /* emitted anyway; a real break shows up as a failing test */
-  }
-}, 120_000);
 
 const until = async (cond: () => boolean, ms = 5_000): Promise<void> => {
   const end = Date.now() + ms;

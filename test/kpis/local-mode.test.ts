@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../src/paths.js';
 import { lengthPrefixed, makeRefDir, trafficFrames } from './harness.js';
 import { kpiDifferences, kpiId, modelKpis, type EnrichedRecord } from './model.js';
@@ -16,14 +16,6 @@ afterAll(() => {
   rmSync(refDir, { recursive: true, force: true });
 });
 
-beforeAll(() => {
-  // bin/lux.js runs the compiled CLI
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    /* emitted anyway; a real break shows up as a failing test */
-  }
-}, 120_000);
 
 const T0 = Date.UTC(2025, 6, 14, 23, 59, 0);
 
