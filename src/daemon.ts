@@ -296,6 +296,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerOwn: { 'queued.max.messages.kbytes': budgetKb },
     producerOwn: { 'queue.buffering.max.kbytes': budgetKb },
+    nativeProduce: config.pipeline.native_produce,
     workerData: {
       format: format.name,
       decoder: decoderModule,

@@ -38,6 +38,8 @@ export interface PipelineOptions {
   /** librdkafka settings of the consumer and the producer (the connection's properties still win) */
   consumerOwn?: Record<string, string | number | boolean>;
   producerOwn?: Record<string, string | number | boolean>;
+  /** passes go to librdkafka through the native batch produce (default true; see TransactionalSink) */
+  nativeProduce?: boolean;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
@@ -147,6 +149,8 @@ export class Pipeline {
       onRetry: (call, attempt, err) => options.log.warn({ call, attempt, err: err.message }, 'transactional call failed; retrying it (the broker may be away)'),
       timed: (call, ms) => options.hooks?.timed?.(call === 'begin' ? 'transaction_begin' : call === 'offsets' ? 'transaction_offsets' : 'transaction_commit', ms),
       own: options.producerOwn,
+      native: options.nativeProduce ?? true,
+      nativeUnavailable: (reason) => options.log.warn({ reason }, 'the native batch produce is not available: producing through node-rdkafka, one call a record (same output, more CPU)'),
     });
     this.views = new RingViews(createRingShared(options.ring));
     this.batches = new InflightBatches(this.views, options.reference);
@@ -232,7 +236,7 @@ export class Pipeline {
     await this.source.connect(connectTimeoutMs);
     await this.source.partitions(connectTimeoutMs);
     this.source.subscribe();
-    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers }, 'pipeline started');
+    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce }, 'pipeline started');
     this.loopDone = this.loop();
   }
 

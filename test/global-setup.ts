@@ -1,4 +1,4 @@
-// Vitest global setup: compiles dist once before any test file runs (tests start daemons and worker threads from it), gives every test process LUX_KAFKA_BROKERS, starting the local broker when none is named, and stops only a broker it started.
+// Vitest global setup: compiles dist (and the native addon) once before any test file runs (tests start daemons and worker threads from it), gives every test process LUX_KAFKA_BROKERS, starting the local broker when none is named, and stops only a broker it started.
 import { execFileSync } from 'node:child_process';
 import { brokerStatus, startBroker, stopBroker } from '../src/kafka-local/broker.js';
 import { ROOT } from '../src/paths.js';
@@ -12,6 +12,12 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
       execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
     } catch {
       /* emitted anyway (errors elsewhere in the tree do not stop tsc from emitting); a real break fails its tests */
+    }
+    // the native batch produce for this Node (a no-op when up to date; a failure shows in its own test)
+    try {
+      execFileSync(process.execPath, ['native/build.mjs'], { cwd: ROOT, stdio: 'ignore' });
+    } catch {
+      /* test/sink/native-produce.test.ts says why */
     }
   }
   if (process.env.LUX_KAFKA_BROKERS !== undefined && process.env.LUX_KAFKA_BROKERS !== '') return undefined;

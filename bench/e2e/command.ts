@@ -109,10 +109,14 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --alarms                the daemon also counts failures in an alarm rule (60 s windows by 10 s, threshold 20)
                           and writes the window state with every transaction
   --no-kpis               the daemon without its KPI stage (kpis.enabled false), to measure what the KPIs cost
+  --no-native-produce     the daemon produces through node-rdkafka, one call a record (pipeline.native_produce
+                          false), to measure what the native batch produce saves
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline (in max and in rate mode)
   --skip-kcat             no kcat baseline (it runs only when kcat is installed)
+  --profile DIR           the daemon of max mode runs with node --cpu-prof into DIR (one .cpuprofile a thread;
+                          open them in Chrome DevTools, or sum them by function)
   --json FILE             write the results as JSON
   --report FILE           write an HTML report (latency by percentile, throughput over time)
   --timeout S             give up a phase after S seconds (default ${BENCH_DEFAULTS.phaseTimeoutS})
@@ -135,10 +139,14 @@ export interface BenchOptions {
   alarms: boolean;
   /** the daemon's KPI stage on (the default) or off (--no-kpis) */
   kpis: boolean;
+  /** the daemon's native batch produce on (the default) or off (--no-native-produce) */
+  nativeProduce: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
   skipKcat: boolean;
+  /** --profile: the max-mode daemon's CPU profiles go there */
+  profileDir: string | undefined;
   json: string | undefined;
   report: string | undefined;
   phaseTimeoutS: number;
@@ -160,10 +168,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     'commit-interval-ms': { type: 'string' },
     alarms: { type: 'boolean' },
     'no-kpis': { type: 'boolean' },
+    'no-native-produce': { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
     'skip-kcat': { type: 'boolean' },
+    profile: { type: 'string' },
     json: { type: 'string' },
     report: { type: 'string' },
     timeout: { type: 'string' },
@@ -193,10 +203,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     commitIntervalMs: positiveInt(COMMAND, 'commit-interval-ms', v['commit-interval-ms'], DEFAULTS.pipeline.commit_interval_ms),
     alarms: v.alarms ?? false,
     kpis: !(v['no-kpis'] ?? false),
+    nativeProduce: !(v['no-native-produce'] ?? false),
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
     skipKcat: v['skip-kcat'] ?? false,
+    profileDir: v.profile === undefined ? undefined : path.resolve(v.profile),
     json: v.json,
     report: v.report,
     phaseTimeoutS: positiveInt(COMMAND, 'timeout', v.timeout, BENCH_DEFAULTS.phaseTimeoutS),
@@ -237,6 +249,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     commitIntervalMs: o.commitIntervalMs,
     alarms: o.alarms,
     kpis: o.kpis,
+    profileDir: o.profileDir,
+    nativeProduce: o.nativeProduce,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -301,7 +315,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
       commit: sourceCommit(),
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },

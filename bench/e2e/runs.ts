@@ -35,6 +35,10 @@ export interface BenchSettings {
   alarms: boolean;
   /** the daemon's KPI stage (false: kpis.enabled false) */
   kpis: boolean;
+  /** the daemon's native batch produce (false: pipeline.native_produce false) */
+  nativeProduce: boolean;
+  /** the max-mode daemon runs with --cpu-prof into this directory */
+  profileDir?: string;
   /** where frames files and daemon configs go */
   workDir: string;
   /** the broker's pid when it runs on this machine (its CPU is shown beside the daemon's) */
@@ -186,6 +190,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       ...(s.workers === undefined ? [] : [`  workers: ${s.workers}`]),
       `  batch_max_messages: ${s.batchMaxMessages}`,
       `  commit_interval_ms: ${s.commitIntervalMs}`,
+      `  native_produce: ${s.nativeProduce}`,
       'http:',
       '  port: 0',
       'log:',
@@ -304,7 +309,8 @@ async function runOverPreload(s: BenchSettings, pre: Preloaded, name: 'lux' | 'p
 export async function runLuxMax(s: BenchSettings, pre: Preloaded): Promise<ThroughputRun> {
   const group = uniqueName('lux-g');
   const config = writeDaemonConfig(s, pre.topics, group);
-  const run = await runOverPreload(s, pre, 'lux', group, [LUX_BIN, 'run', '--config', config]);
+  const profile = s.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', s.profileDir];
+  const run = await runOverPreload(s, pre, 'lux', group, [...profile, LUX_BIN, 'run', '--config', config]);
   const v = await verifyLux(s, pre.topics, pre.expected);
   s.log(`lux exactly once: ${v.verified ? 'verified' : 'FAILED'} (${v.verification})`);
   return { ...run, ...v };

@@ -61,6 +61,8 @@ export const DEFAULTS = {
     memory_budget_mb: 512,
     commit_interval_ms: 100,
     drain_timeout_ms: 30_000,
+    /** the native batch produce; false: node-rdkafka's produce, one call a record (same output, more CPU) */
+    native_produce: true,
   },
   sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
   http: { host: '127.0.0.1', port: 9464 },

@@ -379,6 +379,8 @@ export const configSchema = z.strictObject({
       memory_budget_mb: positiveInt(LIMITS.memory_budget_mb).default(DEFAULTS.pipeline.memory_budget_mb),
       commit_interval_ms: positiveInt(LIMITS.duration_ms).default(DEFAULTS.pipeline.commit_interval_ms),
       drain_timeout_ms: positiveInt(LIMITS.duration_ms).default(DEFAULTS.pipeline.drain_timeout_ms),
+      /** Hand each pass to librdkafka in one native call (native/lux_native.c) rather than one node-rdkafka call a record. */
+      native_produce: bool().default(DEFAULTS.pipeline.native_produce),
     })
     .prefault({}),
   sla: section({

@@ -1,0 +1,32 @@
+// Builds the native batch produce addon (native/lux_native.c) for the running Node's ABI, against node-rdkafka's librdkafka; skipped when up to date.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const rdkafkaDir = path.dirname(require.resolve('node-rdkafka/package.json'));
+const librdkafka = path.join(rdkafkaDir, 'build', 'deps', 'librdkafka.so.1');
+const out = path.join(here, 'build', `abi-${process.versions.modules}`, 'lux_native.node');
+
+if (!existsSync(librdkafka)) {
+  console.error(`native: ${librdkafka} is missing: node-rdkafka was not built (run npm ci, or npm rebuild node-rdkafka)`);
+  process.exit(1);
+}
+const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
+if (existsSync(out) && inputs.every((f) => statSync(f).mtimeMs <= statSync(out).mtimeMs)) process.exit(0);
+
+// npm tells its scripts where its own node-gyp is; outside npm, the one npm ships beside this node, else PATH's.
+const bundled = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+const gyp = process.env.npm_config_node_gyp || (existsSync(bundled) ? bundled : '');
+const [cmd, args] = gyp ? [process.execPath, [gyp]] : ['node-gyp', []];
+// The headers: npm's nodedir when set (CI's Node 24), else those installed beside this node — never a download.
+const prefix = path.resolve(path.dirname(process.execPath), '..');
+const nodedir = process.env.npm_config_nodedir || (existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : '');
+const flags = ['rebuild', `--directory=${here}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+execFileSync(cmd, [...args, ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+mkdirSync(path.dirname(out), { recursive: true });
+copyFileSync(path.join(here, 'build', 'Release', 'lux_native.node'), out);
+console.log(`native: built ${path.relative(process.cwd(), out)} (Node ${process.version}, librdkafka of ${path.relative(process.cwd(), rdkafkaDir) || '.'})`);
