@@ -297,6 +297,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     consumerOwn: { 'queued.max.messages.kbytes': budgetKb },
     producerOwn: { 'queue.buffering.max.kbytes': budgetKb },
     nativeProduce: config.pipeline.native_produce,
+    nativeConsume: config.pipeline.native_consume,
     workerData: {
       format: format.name,
       decoder: decoderModule,

@@ -40,6 +40,8 @@ export interface PipelineOptions {
   producerOwn?: Record<string, string | number | boolean>;
   /** passes go to librdkafka through the native batch produce (default true; see TransactionalSink) */
   nativeProduce?: boolean;
+  /** batches are read through the native batch consume (default true; see KafkaSource) */
+  nativeConsume?: boolean;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
@@ -139,6 +141,8 @@ export class Pipeline {
       own: options.consumerOwn,
       firstRead: (topic, partition, offset) => options.log.info({ topic, partition, offset }, 'reading from offset'),
       startRetry: (topic, attempt, err) => options.log.warn({ topic, attempt, err: err.message }, 'cannot read where the assigned partitions start yet; retrying'),
+      native: options.nativeConsume ?? true,
+      nativeUnavailable: (reason) => options.log.warn({ reason }, 'the native batch consume is not available: reading through node-rdkafka (same messages, more CPU)'),
     });
     this.sink = new TransactionalSink({
       conn: options.conn,
@@ -236,7 +240,7 @@ export class Pipeline {
     await this.source.connect(connectTimeoutMs);
     await this.source.partitions(connectTimeoutMs);
     this.source.subscribe();
-    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce }, 'pipeline started');
+    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume }, 'pipeline started');
     this.loopDone = this.loop();
   }
 

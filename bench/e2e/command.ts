@@ -111,6 +111,7 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --no-kpis               the daemon without its KPI stage (kpis.enabled false), to measure what the KPIs cost
   --no-native-produce     the daemon produces through node-rdkafka, one call a record (pipeline.native_produce
                           false), to measure what the native batch produce saves
+  --no-native-consume     the daemon reads through node-rdkafka's consume(n) (pipeline.native_consume false)
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline (in max and in rate mode)
@@ -141,6 +142,8 @@ export interface BenchOptions {
   kpis: boolean;
   /** the daemon's native batch produce on (the default) or off (--no-native-produce) */
   nativeProduce: boolean;
+  /** the daemon's native batch consume on (the default) or off (--no-native-consume) */
+  nativeConsume: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
@@ -169,6 +172,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     alarms: { type: 'boolean' },
     'no-kpis': { type: 'boolean' },
     'no-native-produce': { type: 'boolean' },
+    'no-native-consume': { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
@@ -204,6 +208,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     alarms: v.alarms ?? false,
     kpis: !(v['no-kpis'] ?? false),
     nativeProduce: !(v['no-native-produce'] ?? false),
+    nativeConsume: !(v['no-native-consume'] ?? false),
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
@@ -251,6 +256,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     kpis: o.kpis,
     profileDir: o.profileDir,
     nativeProduce: o.nativeProduce,
+    nativeConsume: o.nativeConsume,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -315,7 +321,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, native_consume: o.nativeConsume, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
       commit: sourceCommit(),
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },

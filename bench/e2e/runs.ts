@@ -37,6 +37,8 @@ export interface BenchSettings {
   kpis: boolean;
   /** the daemon's native batch produce (false: pipeline.native_produce false) */
   nativeProduce: boolean;
+  /** the daemon's native batch consume (false: pipeline.native_consume false) */
+  nativeConsume: boolean;
   /** the max-mode daemon runs with --cpu-prof into this directory */
   profileDir?: string;
   /** where frames files and daemon configs go */
@@ -191,6 +193,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  batch_max_messages: ${s.batchMaxMessages}`,
       `  commit_interval_ms: ${s.commitIntervalMs}`,
       `  native_produce: ${s.nativeProduce}`,
+      `  native_consume: ${s.nativeConsume}`,
       'http:',
       '  port: 0',
       'log:',

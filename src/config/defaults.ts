@@ -63,6 +63,8 @@ export const DEFAULTS = {
     drain_timeout_ms: 30_000,
     /** the native batch produce; false: node-rdkafka's produce, one call a record (same output, more CPU) */
     native_produce: true,
+    /** the native batch consume; false: node-rdkafka's consume(n), a JS object and two Buffers a message */
+    native_consume: true,
   },
   sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
   http: { host: '127.0.0.1', port: 9464 },

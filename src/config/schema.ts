@@ -381,6 +381,8 @@ export const configSchema = z.strictObject({
       drain_timeout_ms: positiveInt(LIMITS.duration_ms).default(DEFAULTS.pipeline.drain_timeout_ms),
       /** Hand each pass to librdkafka in one native call (native/lux_native.c) rather than one node-rdkafka call a record. */
       native_produce: bool().default(DEFAULTS.pipeline.native_produce),
+      /** Read each batch from librdkafka as one buffer (native/lux_native.c) rather than node-rdkafka's object a message. */
+      native_consume: bool().default(DEFAULTS.pipeline.native_consume),
     })
     .prefault({}),
   sla: section({

@@ -3,7 +3,7 @@ import type { KafkaConnection, KafkaConsumer, KafkaProducer, LibrdKafkaError, To
 import { connectClient, createProducer, disconnectClient, KAFKA_CODES, kafkaCall } from '../kafka/client.js';
 import { KafkaError } from '../kafka/errors.js';
 import { SINK_INTERNALS } from '../config/internals.js';
-import { loadNativeProduce, NATIVE_NO_KEY, type NativeProduce } from './native-produce.js';
+import { loadNative, NATIVE_NO_KEY, type NativeBatches } from '../kafka/native.js';
 
 export interface SinkOptions {
   conn: KafkaConnection;
@@ -38,7 +38,7 @@ export class TransactionalSink {
   /** producers started again after a fatal error (`renew`) */
   renewals = 0;
   /** the native batch produce and the name of this producer's librdkafka handle, when passes go through it */
-  private native: NativeProduce | undefined;
+  private native: NativeBatches | undefined;
   private nativeClient: string | undefined;
 
   constructor(options: SinkOptions) {
@@ -47,7 +47,7 @@ export class TransactionalSink {
   }
 
   private create(): KafkaProducer {
-    const load = this.options.native ? loadNativeProduce() : undefined;
+    const load = this.options.native ? loadNative() : undefined;
     this.native = load?.native;
     if (load?.reason) this.options.nativeUnavailable?.(load.reason);
     const producer = createProducer(this.options.conn, this.options.clientId, {

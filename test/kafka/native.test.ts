@@ -1,10 +1,11 @@
-// The native batch produce against the real broker: a pass of records (values in shared memory, keys by range) lands in order, exactly as node-rdkafka's per-record produce writes it, through a full local queue, and refusals are clear errors.
+// The native batches against the real broker: a pass of records (values in shared memory, keys by range) lands in order exactly as node-rdkafka's per-record produce writes it, through a full local queue; a batch read gives the messages node-rdkafka's consume(n) gives; refusals are clear errors.
 import { describe, expect, it } from 'vitest';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
-import { loadNativeProduce, NATIVE_NO_KEY } from '../../src/sink/native-produce.js';
-import { kafkaConnection } from '../../src/kafka/client.js';
+import { loadNative, NATIVE_NO_KEY } from '../../src/kafka/native.js';
+import { kafkaConnection, type Message } from '../../src/kafka/client.js';
 import { KafkaError } from '../../src/kafka/errors.js';
-import { brokers, consumeAll, createTopics, uniqueTopic } from '../kafka-helpers.js';
+import { KafkaSource } from '../../src/source/kafka-consumer.js';
+import { brokers, consumeAll, createTopics, produceFrames, uniqueTopic } from '../kafka-helpers.js';
 
 function sink(transactionalId: string, native: boolean, own: Record<string, number> = {}): TransactionalSink {
   return new TransactionalSink({
@@ -71,7 +72,7 @@ function produceAll(s: TransactionalSink, topic: string, p: ReturnType<typeof pa
 
 describe('native batch produce', () => {
   it('is built for this Node (npm run build:native) and runs node-rdkafka\'s librdkafka', () => {
-    const load = loadNativeProduce();
+    const load = loadNative();
     expect(load.reason).toBeUndefined();
     expect(load.native?.librdkafkaVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -152,10 +153,96 @@ describe('native batch produce', () => {
       const badKey = new Uint32Array([0, 1, 0, p.keys.length + 1]);
       expect(() => s.produceMany(topic, p.values, p.keys, badKey, 0, 1)).toThrow(/a key range is outside keys/);
       expect(() => s.produceMany(topic, p.values, p.keys, p.spec, 0, 11)).toThrow(/outside spec/);
-      expect(() => loadNativeProduce().native!.produce('no-such-client', topic, p.values, p.keys, p.spec, 0, 1)).toThrow(/no producer named 'no-such-client'/);
+      expect(() => loadNative().native!.produce('no-such-client', topic, p.values, p.keys, p.spec, 0, 1)).toThrow(/no producer named 'no-such-client'/);
       await s.abort();
     } finally {
       await s.disconnect(5000);
     }
+  }, 120_000);
+});
+
+/** A source over `topics` reading everything from the start, natively or through node-rdkafka. */
+function source(topics: string[], native: boolean): KafkaSource {
+  const s = new KafkaSource({
+    conn: kafkaConnection(brokers()),
+    groupId: `lux-test-native-${native}-${Math.random().toString(36).slice(2)}`,
+    clientId: 'lux-test-native',
+    topics,
+    consumeTimeoutMs: 100,
+    native,
+    nativeUnavailable: (reason) => {
+      throw new Error(`native consume unavailable: ${reason}`);
+    },
+  });
+  s.setHooks({ assigned: () => undefined, revoking: async () => undefined, failed: () => undefined });
+  return s;
+}
+
+/** Reads until `n` messages came (in batches of at most 333), as the pipeline's loop does. */
+async function readAll(s: KafkaSource, n: number): Promise<Message[]> {
+  const got: Message[] = [];
+  const deadline = Date.now() + 60000;
+  while (got.length < n) {
+    if (Date.now() > deadline) throw new Error(`read ${got.length} of ${n} messages in 60 s`);
+    const batch = await s.consumeBatch(333);
+    expect(batch.length).toBeLessThanOrEqual(333);
+    got.push(...batch);
+  }
+  return got;
+}
+
+/** The fields LUX reads, comparable. */
+const fields = (m: Message) => ({
+  topic: m.topic,
+  partition: m.partition,
+  offset: m.offset,
+  timestamp: m.timestamp,
+  size: m.size,
+  key: m.key === null || m.key === undefined ? null : Buffer.from(m.key as Buffer).toString('hex'),
+  value: m.value === null ? null : m.value.toString('hex'),
+});
+
+describe('native batch consume', () => {
+  it('reads what node-rdkafka\'s consume(n) reads, field for field, from two topics: values, keys, null keys, null and empty values (librdkafka reads an empty one back as null, in both)', async () => {
+    const a = uniqueTopic('lux-test-native-read-a');
+    const b = uniqueTopic('lux-test-native-read-b');
+    await createTopics([a, b], 3);
+    const frames = Array.from({ length: 3000 }, (_, i) => ({
+      key: i % 5 === 0 ? null : `key-${i % 37}`,
+      value: i % 101 === 0 ? null : i % 103 === 0 ? Buffer.alloc(0) : Buffer.from(`value ${i} ${'v'.repeat(i % 300)}`),
+    }));
+    await produceFrames(a, frames);
+    await produceFrames(b, frames.slice(0, 500));
+    const results: Array<Array<ReturnType<typeof fields>>> = [];
+    for (const native of [true, false]) {
+      const s = source([a, b], native);
+      try {
+        await s.connect(30000);
+        expect(s.nativeConsume).toBe(native);
+        s.subscribe();
+        const got = await readAll(s, 3500);
+        results.push(got.map(fields).sort((x, y) => x.topic.localeCompare(y.topic) || x.partition - y.partition || x.offset - y.offset));
+      } finally {
+        await s.disconnect(10000);
+      }
+    }
+    expect(results[0]).toHaveLength(3500);
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0].filter((m) => m.value === null).length).toBeGreaterThan(0);
+    expect(results[0].filter((m) => m.key === null).length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('disconnects cleanly under a read in flight, and names a consumer it does not know', async () => {
+    const topic = uniqueTopic('lux-test-native-idle');
+    await createTopics([topic], 1);
+    const s = source([topic], true);
+    await s.connect(30000);
+    s.subscribe();
+    const reading = s.consumeBatch(1000); // nothing to read: it waits up to its per-message timeout
+    await s.disconnect(10000);
+    await expect(reading).resolves.toEqual([]);
+    const native = loadNative().native!;
+    const err = await new Promise<Error | null>((resolve) => native.consume('no-such-consumer', 10, 10, (e) => resolve(e)));
+    expect(err?.message).toMatch(/no consumer named 'no-such-consumer'/);
   }, 120_000);
 });

@@ -1,18 +1,25 @@
-// The native batch produce (native/lux_native.c): loads the addon built for this Node and names the librdkafka plugin a producer is created with.
+// The native batches (native/lux_native.c): loads the addon built for this Node, names the librdkafka plugin a client is created with, and reads a consumed batch back as messages.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../paths.js';
 
+import type { Message } from 'node-rdkafka';
+
 /** The addon's functions (see native/lux_native.c for the contract of each). */
-export interface NativeProduce {
+export interface NativeBatches {
   /**
    * Enqueues records [from, to) of `spec` (4 words each: value start, value end, key start, key end; key start
    * NATIVE_NO_KEY for none) on the producer named `client`, in order; returns how many were enqueued before
    * librdkafka's queue was full. Any other refusal throws an error with librdkafka's `code` and `produced`.
    */
   produce(client: string, topic: string, values: Uint8Array, keys: Uint8Array, spec: Uint32Array, from: number, to: number): number;
-  /** Whether a producer of that name was created with the plugin and is alive. */
+  /**
+   * Reads up to `max` messages from the consumer named `client`, each within `timeoutMs` (node-rdkafka's consume(n)
+   * rule); calls back with one buffer of values and keys, 8 numbers a message in `meta`, and the topic names.
+   */
+  consume(client: string, max: number, timeoutMs: number, cb: (err: Error | null, bytes?: ArrayBuffer, meta?: Float64Array, topics?: string[]) => void): void;
+  /** Whether a client of that name was created with the plugin and is alive. */
   registered(client: string): boolean;
   readonly librdkafkaVersion: string;
 }
@@ -21,7 +28,7 @@ export interface NativeProduce {
 export const NATIVE_NO_KEY = 0xffffffff;
 
 export interface NativeLoad {
-  native?: NativeProduce;
+  native?: NativeBatches;
   /** the addon file: also the value of plugin.library.paths */
   path: string;
   /** why it is not there, when it is not */
@@ -31,7 +38,7 @@ export interface NativeLoad {
 let loaded: NativeLoad | undefined;
 
 /** The addon for this Node's ABI, loaded once; `reason` says why not (not built, built for another librdkafka). */
-export function loadNativeProduce(): NativeLoad {
+export function loadNative(): NativeLoad {
   if (loaded) return loaded;
   const file = path.join(ROOT, 'native', 'build', `abi-${process.versions.modules}`, 'lux_native.node');
   if (!existsSync(file)) {
@@ -39,7 +46,7 @@ export function loadNativeProduce(): NativeLoad {
     return loaded;
   }
   try {
-    const native = createRequire(import.meta.url)(file) as NativeProduce;
+    const native = createRequire(import.meta.url)(file) as NativeBatches;
     // The plugin must be the librdkafka node-rdkafka runs: the one the addon links against, loaded once per process.
     const rdkafka = createRequire(import.meta.url)('node-rdkafka') as { librdkafkaVersion: string };
     if (native.librdkafkaVersion !== rdkafka.librdkafkaVersion) {
@@ -51,4 +58,33 @@ export function loadNativeProduce(): NativeLoad {
     loaded = { path: file, reason: `${path.relative(ROOT, file)} does not load: ${(err as Error).message}` };
   }
   return loaded;
+}
+
+/**
+ * One batch read through the addon, as node-rdkafka's consume(n) returns it: the same message fields (value, size, key,
+ * topic, offset, partition, timestamp; no headers), each value and key a Buffer over the batch's one ArrayBuffer.
+ */
+export function consumeNative(native: NativeBatches, client: string, max: number, timeoutMs: number): Promise<Message[]> {
+  return new Promise<Message[]>((resolve, reject) => {
+    native.consume(client, max, timeoutMs, (err, bytes, meta, topics) => {
+      if (err) return reject(err);
+      const n = meta!.length >>> 3;
+      const out = new Array<Message>(n);
+      for (let i = 0; i < n; i++) {
+        const w = i * 8;
+        const valueLength = meta![w + 4];
+        const keyLength = meta![w + 6];
+        out[i] = {
+          value: valueLength < 0 ? (null as unknown as Buffer) : Buffer.from(bytes!, meta![w + 3], valueLength),
+          size: valueLength < 0 ? 0 : valueLength,
+          key: keyLength < 0 ? null : Buffer.from(bytes!, meta![w + 5], keyLength),
+          topic: topics![meta![w + 7]],
+          offset: meta![w + 1],
+          partition: meta![w],
+          timestamp: meta![w + 2],
+        };
+      }
+      resolve(out);
+    });
+  });
 }
