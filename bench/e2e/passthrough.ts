@@ -1,7 +1,10 @@
 // The baseline of `lux bench`: the daemon's own node-rdkafka consumer and transactional producer copying raw frames topic to topic, with no decode or enrichment.
 //
 // Run as a child process: node dist/bench/e2e/passthrough.js --brokers B --group G --transactional-id T --in RAW --out OUT
-//   [--batch-max-messages N] [--commit-interval-ms MS]
+//   [--batch-max-messages N] [--commit-interval-ms MS] [--native-consume] [--native-produce]
+// With the daemon's native batches (as `lux bench` passes them when the daemon runs them), a batch is read in one
+// native call and, read so, copied in one: its values and keys sit in one buffer, which the batch produce takes as
+// ranges.
 // Same loop shape and commit policy as src/pipeline.ts (batch consume, produce into the open transaction, commit the
 // consumed offsets in it as soon as the previous commit has returned, commit_interval_ms bounding the gap), so the gap
 // between the two is what decoding, enrichment and the worker hand-off cost.
@@ -12,6 +15,7 @@ import { TransactionalSink } from '../../src/sink/transactional-producer.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { SINK_INTERNALS } from '../../src/config/internals.js';
 import { kafkaConnection } from '../../src/kafka/client.js';
+import { NATIVE_NO_KEY } from '../../src/kafka/native.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -22,6 +26,8 @@ const { values: v } = parseArgs({
     out: { type: 'string' },
     'batch-max-messages': { type: 'string' },
     'commit-interval-ms': { type: 'string' },
+    'native-consume': { type: 'boolean' },
+    'native-produce': { type: 'boolean' },
   },
 });
 for (const k of ['brokers', 'group', 'transactional-id', 'in', 'out'] as const) {
@@ -45,6 +51,8 @@ const source = new KafkaSource({
   clientId: 'lux-passthrough',
   topics: [input],
   consumeTimeoutMs: 20,
+  native: v['native-consume'] ?? false,
+  nativeUnavailable: (reason) => say('native batch consume unavailable', { reason }),
 });
 const sink = new TransactionalSink({
   conn,
@@ -52,6 +60,8 @@ const sink = new TransactionalSink({
   transactionalId: v['transactional-id'] as string,
   transactionTimeoutMs: DEFAULTS.kafka.transaction_timeout_ms,
   callTimeoutMs: 30_000,
+  native: v['native-produce'] ?? false,
+  nativeUnavailable: (reason) => say('native batch produce unavailable', { reason }),
 });
 const pending = new Map<number, number>();
 let stopping = false;
@@ -100,6 +110,28 @@ source.setHooks({
 
 const wait = new Int32Array(new SharedArrayBuffer(4));
 
+/** The one buffer a native batch read put every value and key into; undefined when they are not all in one. */
+function sharedBytes(messages: Message[]): Uint8Array | undefined {
+  const buffer = messages[0]?.value?.buffer;
+  if (buffer === undefined) return undefined;
+  for (const m of messages) if ((m.value !== null && m.value.buffer !== buffer) || (m.key instanceof Buffer && m.key.buffer !== buffer)) return undefined;
+  return new Uint8Array(buffer);
+}
+
+/** 4 words a message: value start and end, key start and end (NATIVE_NO_KEY: none), as TransactionalSink.produceMany takes. */
+function specOf(messages: Message[], bytes: Uint8Array): Uint32Array {
+  const spec = new Uint32Array(messages.length * 4);
+  messages.forEach((m, i) => {
+    const value = m.value ?? bytes.subarray(0, 0);
+    spec[i * 4] = value.byteOffset;
+    spec[i * 4 + 1] = value.byteOffset + value.length;
+    const key = m.key instanceof Buffer ? m.key : null;
+    spec[i * 4 + 2] = key === null ? NATIVE_NO_KEY : key.byteOffset;
+    spec[i * 4 + 3] = key === null ? 0 : key.byteOffset + key.length;
+  });
+  return spec;
+}
+
 async function main(): Promise<void> {
   await sink.connect(30_000);
   await source.connect(30_000);
@@ -128,13 +160,27 @@ async function main(): Promise<void> {
         await sink.begin();
         openedAt = Date.now();
       }
-      for (let i = 0; i < n; i++) {
-        const m = messages[i];
-        while (!sink.produce(output, m.value ?? Buffer.alloc(0), m.key ?? null)) {
-          sink.poll();
-          Atomics.wait(wait, 0, 0, 1);
+      const bytes = sharedBytes(messages);
+      if (bytes !== undefined && sink.nativeProduce) {
+        // one call for the batch: values and keys as ranges of the buffer they were read into
+        const spec = specOf(messages, bytes);
+        for (let done = 0; done < n; ) {
+          done += sink.produceMany(output, bytes, bytes, spec, done, n);
+          if (done < n) {
+            sink.poll();
+            Atomics.wait(wait, 0, 0, 1);
+          }
         }
-        pending.set(m.partition, m.offset + 1);
+        for (const m of messages) pending.set(m.partition, m.offset + 1);
+      } else {
+        for (let i = 0; i < n; i++) {
+          const m = messages[i];
+          while (!sink.produce(output, m.value ?? Buffer.alloc(0), m.key ?? null)) {
+            sink.poll();
+            Atomics.wait(wait, 0, 0, 1);
+          }
+          pending.set(m.partition, m.offset + 1);
+        }
       }
       copied += n;
     } else {

@@ -329,11 +329,12 @@ export async function runPassthrough(s: BenchSettings, pre: Preloaded, out: stri
   return { ...run, verified, verification };
 }
 
-/** The passthrough's command line (bench/e2e/passthrough.ts): the daemon's batch size and commit interval. */
+/** The passthrough's command line (bench/e2e/passthrough.ts): the daemon's batch size, commit interval and Kafka path. */
 export function passthroughArgs(s: BenchSettings, group: string, input: string, out: string): string[] {
   return [
     PASSTHROUGH_JS, '--brokers', s.brokers, '--group', group, '--transactional-id', `${group}-t`, '--in', input, '--out', out,
     '--batch-max-messages', String(s.batchMaxMessages), '--commit-interval-ms', String(s.commitIntervalMs),
+    ...(s.nativeConsume ? ['--native-consume'] : []), ...(s.nativeProduce ? ['--native-produce'] : []),
   ];
 }
 
