@@ -57,6 +57,9 @@ export class FramePack {
   /** event_time field offsets of frame i: stamps[stampFrom[i] .. stampFrom[i + 1]) */
   private readonly stampFrom: Uint32Array;
   private readonly stamps: Uint32Array;
+  /** every distinct key's bytes, back to back, and each frame's key range in them (for the native batch produce) */
+  readonly keyBytes: Uint8Array;
+  private readonly keyAt: Uint32Array;
 
   constructor(private readonly data: Buffer) {
     let n = 0;
@@ -70,14 +73,25 @@ export class FramePack {
     this.keyOf = new Array<string>(n);
     this.stampFrom = new Uint32Array(n + 1);
     const keys = new Map<number, string>();
+    const keyRange = new Map<number, number>();
+    const keyText: string[] = [];
+    let keyLength = 0;
+    this.keyAt = new Uint32Array(2 * n);
     const stamps: number[] = [];
     let p = 0;
     for (let i = 0; i < n; i++) {
       const len = data.readUInt32BE(p);
       const id = data.readUInt32BE(p + 4);
       let key = keys.get(id);
-      if (key === undefined) keys.set(id, (key = String(id)));
+      if (key === undefined) {
+        keys.set(id, (key = String(id)));
+        keyRange.set(id, keyLength);
+        keyText.push(key);
+        keyLength += key.length;
+      }
       this.keyOf[i] = key;
+      this.keyAt[2 * i] = keyRange.get(id)!;
+      this.keyAt[2 * i + 1] = keyRange.get(id)! + key.length;
       this.records[i] = data.readUInt16BE(p + 8);
       this.broken[i] = data[p + 10]!;
       const start = p + ENTRY_HEADER;
@@ -98,6 +112,20 @@ export class FramePack {
     }
     this.stampFrom[n] = stamps.length;
     this.stamps = Uint32Array.from(stamps);
+    this.keyBytes = Buffer.from(keyText.join(''), 'latin1');
+  }
+
+  /** The pack's bytes: every frame's value range (`spec`) indexes them. */
+  get bytes(): Uint8Array {
+    return this.data;
+  }
+
+  /** Frame i as the native batch produce takes a record: value start, value end, key start, key end (in keyBytes). */
+  spec(i: number, out: Uint32Array, at: number): void {
+    out[at] = this.at[i]!;
+    out[at + 1] = this.at[i]! + this.length[i]!;
+    out[at + 2] = this.keyAt[2 * i]!;
+    out[at + 3] = this.keyAt[2 * i + 1]!;
   }
 
   static load(file: string): FramePack {
