@@ -11,7 +11,7 @@ import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { connectClient, createConsumer, disconnectClient, kafkaConnection, OFFSET_BEGINNING, type Message } from '../../src/kafka/client.js';
 import { topicPartitions } from '../../src/kafka/metadata.js';
-import { consumeNative, loadNative } from '../../src/kafka/native.js';
+import { consumeNative, loadNative, nativeHandle, pluginProperties } from '../../src/kafka/native.js';
 import { EventTimeReader, type ProbeFormat } from './event-time.js';
 import { percentileCurve } from './percentiles.js';
 
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     kafkaConnection(brokers),
     'lux-bench-probe',
     {
-      ...(native.native ? { 'plugin.library.paths': native.path } : {}),
+      ...pluginProperties(native),
       'group.id': `lux-bench-probe-${randomUUID()}`,
       'enable.auto.commit': false,
       'enable.partition.eof': false,
@@ -85,8 +85,8 @@ async function main(): Promise<void> {
   );
   consumer.setDefaultConsumeTimeout(LATENCY_PROBE.consumeTimeoutMs);
   await connectClient(consumer, 'latency probe', 'consumer', brokers, LATENCY_PROBE.connectTimeoutMs);
-  const client = (consumer as unknown as { name: string }).name;
-  const nativeRead = native.native !== undefined && native.native.registered(client) ? native.native : undefined;
+  const client = nativeHandle(native.native, consumer, 'latency probe');
+  const nativeRead = client !== undefined ? native.native : undefined;
   const partitions = await topicPartitions(consumer, 'consumer', topic, LATENCY_PROBE.connectTimeoutMs);
   if (partitions.length === 0) throw new Error(`topic ${topic} does not exist`);
   consumer.assign(partitions.map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   let lastProgress = 0;
   while (!stopping) {
     const batch =
-      nativeRead !== undefined
+      nativeRead !== undefined && client !== undefined
         ? await consumeNative(nativeRead, client, LATENCY_PROBE.maxBatch, LATENCY_PROBE.consumeTimeoutMs).catch((err: Error) => {
             throw new Error(`consume ${topic}: ${err.message}`);
           })

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { connectClient, createProducer, disconnectClient, KAFKA_CODES, kafkaConnection, type LibrdKafkaError } from '../../src/kafka/client.js';
-import { loadNative } from '../../src/kafka/native.js';
+import { loadNative, nativeHandle, pluginProperties } from '../../src/kafka/native.js';
 import { FramePack } from './frame-pack.js';
 
 /** The generator's settings besides its arguments (lux gen's producer, without per-message delivery reports). */
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   // (which cost this process about a third of a core at 40,000 frames/s, on the cores the daemon needs).
   const native = loadNative();
   const producer = createProducer(kafkaConnection(v.brokers as string), 'lux-bench-generator', {
-    ...(native.native ? { 'plugin.library.paths': native.path } : {}),
+    ...pluginProperties(native),
     ...RATE_GENERATOR.producer,
   });
   let fatal: LibrdKafkaError | undefined;
@@ -67,8 +67,8 @@ async function main(): Promise<void> {
   });
   await connectClient(producer, 'generator', 'producer', v.brokers as string, RATE_GENERATOR.connectTimeoutMs);
   producer.setPollInterval(100);
-  const client = (producer as unknown as { name: string }).name;
-  const batch = native.native !== undefined && native.native.registered(client) ? native.native : undefined;
+  const client = nativeHandle(native.native, producer, 'generator');
+  const batch = client !== undefined ? native.native : undefined;
   const spec = new Uint32Array(4 * 65_536);
   say('generator ready', { frames: pack.count, load_s: (Date.now() - t0) / 1000, native: batch !== undefined });
   const lines = createInterface({ input: process.stdin });
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       // How late the first record of this tick is against the schedule: a generator starved of CPU shows here.
       behindMaxMs = Math.max(behindMaxMs, now - (start + (written * 1000) / rate));
     }
-    if (batch !== undefined) {
+    if (batch !== undefined && client !== undefined) {
       // the frames due, stamped, then sent in one call (a full local queue: what was taken counts, the rest waits)
       let n = 0;
       for (let j = i; due > 0 && j < pack.count && n < spec.length / 4; j++, n++) {

@@ -37,6 +37,23 @@ export interface NativeLoad {
 
 let loaded: NativeLoad | undefined;
 
+/** The client properties that make librdkafka load the addon as a plugin (so it can find the client): none without it. */
+export function pluginProperties(load: NativeLoad | undefined): { 'plugin.library.paths'?: string } {
+  return load?.native ? { 'plugin.library.paths': load.path } : {};
+}
+
+/**
+ * The name under which the plugin registered a connected node-rdkafka client, or undefined: without the addon, or when
+ * the client was created without the plugin (`unavailable`, if given, is told why, naming the client's `role`).
+ */
+export function nativeHandle(native: NativeBatches | undefined, client: object, role: string, unavailable?: (reason: string) => void): string | undefined {
+  if (native === undefined) return undefined;
+  const name = (client as { name?: string }).name;
+  if (name !== undefined && native.registered(name)) return name;
+  unavailable?.(`the ${role} '${name}' is not known to the native plugin (is plugin.library.paths set in kafka.extra?)`);
+  return undefined;
+}
+
 /** The addon for this Node's ABI, loaded once; `reason` says why not (not built, built for another librdkafka). */
 export function loadNative(): NativeLoad {
   if (loaded) return loaded;

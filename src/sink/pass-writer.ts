@@ -73,6 +73,7 @@ export class PassWriter {
     const eventTimes = new Float64Array(result.records);
     const timestamps = new Float64Array(result.done - batch.from);
     const spec = this.specFor(result.records);
+    this.flushed = 0;
     let finished = 0;
     let rec = 0;
     let jsonStart = 0;
@@ -196,7 +197,6 @@ export class PassWriter {
   /** The spec array for a pass of `records` records, grown when needed. */
   private specFor(records: number): Uint32Array {
     if (this.spec.length < records * 4) this.spec = new Uint32Array(Math.max(records * 4, this.spec.length * 2));
-    this.flushed = 0;
     return this.spec;
   }
 

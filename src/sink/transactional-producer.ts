@@ -3,7 +3,7 @@ import type { KafkaConnection, KafkaConsumer, KafkaProducer, LibrdKafkaError, To
 import { connectClient, createProducer, disconnectClient, KAFKA_CODES, kafkaCall } from '../kafka/client.js';
 import { KafkaError } from '../kafka/errors.js';
 import { SINK_INTERNALS } from '../config/internals.js';
-import { loadNative, NATIVE_NO_KEY, type NativeBatches } from '../kafka/native.js';
+import { loadNative, NATIVE_NO_KEY, nativeHandle, pluginProperties, type NativeBatches } from '../kafka/native.js';
 
 export interface SinkOptions {
   conn: KafkaConnection;
@@ -52,7 +52,7 @@ export class TransactionalSink {
     if (load?.reason) this.options.nativeUnavailable?.(load.reason);
     const producer = createProducer(this.options.conn, this.options.clientId, {
       // librdkafka loads the addon as a plugin, whose interceptor lets it find this producer's handle by name
-      ...(this.native ? { 'plugin.library.paths': load!.path } : {}),
+      ...pluginProperties(load),
       'transactional.id': this.options.transactionalId,
       'transaction.timeout.ms': this.options.transactionTimeoutMs,
       'enable.idempotence': true,
@@ -93,12 +93,7 @@ export class TransactionalSink {
 
   async connect(timeoutMs: number): Promise<void> {
     await connectClient(this.producer, 'producer', 'producer', this.options.conn.brokers, timeoutMs);
-    this.nativeClient = undefined;
-    if (this.native) {
-      const name = (this.producer as unknown as { name?: string }).name;
-      if (name !== undefined && this.native.registered(name)) this.nativeClient = name;
-      else this.options.nativeUnavailable?.(`the producer '${name}' is not known to the native plugin (is plugin.library.paths set in kafka.extra?)`);
-    }
+    this.nativeClient = nativeHandle(this.native, this.producer, 'producer', this.options.nativeUnavailable);
     // Fences any earlier instance with the same transactional.id and aborts its open transaction.
     await this.call('initTransactions', (cb) => this.producer.initTransactions(this.options.callTimeoutMs, cb));
   }

@@ -17,7 +17,7 @@ import { topicPartitions } from '../kafka/metadata.js';
 import { classifyConsumeError, progressOf, type UndecompressableBatchError } from '../kafka/consume-errors.js';
 import { KAFKA_FEATURES } from '../kafka/client.js';
 import { SOURCE_INTERNALS } from '../config/internals.js';
-import { consumeNative, loadNative, type NativeBatches } from '../kafka/native.js';
+import { consumeNative, loadNative, nativeHandle, pluginProperties, type NativeBatches } from '../kafka/native.js';
 
 export interface SourceOptions {
   conn: KafkaConnection;
@@ -83,7 +83,7 @@ export class KafkaSource {
       options.clientId,
       {
         // librdkafka loads the addon as a plugin, whose interceptor lets it find this consumer's handle by name
-        ...(this.native ? { 'plugin.library.paths': load!.path } : {}),
+        ...pluginProperties(load),
         'group.id': options.groupId,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
@@ -121,12 +121,7 @@ export class KafkaSource {
   /** Connects within `timeoutMs`; a broker that is down gives a KafkaError naming it, never a silent hang. */
   async connect(timeoutMs: number): Promise<void> {
     await connectClient(this.consumer, 'consumer', 'consumer', this.options.conn.brokers, timeoutMs);
-    this.nativeClient = undefined;
-    if (this.native) {
-      const name = (this.consumer as unknown as { name?: string }).name;
-      if (name !== undefined && this.native.registered(name)) this.nativeClient = name;
-      else this.options.nativeUnavailable?.(`the consumer '${name}' is not known to the native plugin (is plugin.library.paths set in kafka.extra?)`);
-    }
+    this.nativeClient = nativeHandle(this.native, this.consumer, 'consumer', this.options.nativeUnavailable);
   }
 
   /** Whether batches are read through the native addon. */
