@@ -271,6 +271,8 @@ typedef struct {
   char client[256];
   uint32_t max;
   int timeout_ms;
+  /* the wait for each message after the first: timeout_ms for node-rdkafka's rule, 0 to take only what is there */
+  int rest_ms;
   rd_kafka_message_t **msgs;
   uint32_t count;
   /* the error that ended the read when it read nothing (node-rdkafka's rule: with messages, they are returned) */
@@ -279,7 +281,11 @@ typedef struct {
   int unknown_client;
 } consume_job_t;
 
-/* On a pool thread: reads up to `max` messages, each within `timeout_ms`, as node-rdkafka's consume(n) does. */
+/*
+ * On a pool thread: reads up to `max` messages, the first within `timeout_ms` and each further one within `rest_ms`
+ * (node-rdkafka's consume(n) rule when both are equal; with rest_ms 0 a batch is what has been fetched, handed over at
+ * once rather than after a last wait for a message that is not there).
+ */
 static void consume_execute(napi_env env, void *data) {
   (void)env;
   consume_job_t *job = data;
@@ -295,7 +301,7 @@ static void consume_execute(napi_env env, void *data) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       /* the end of a partition: what is ready elsewhere is still taken, without waiting for more */
       rd_kafka_message_destroy(m);
-      if (job->count > 0) timeout = 1;
+      if (job->count > 0 && timeout > 1) timeout = 1;
       continue;
     }
     if (m->err) {
@@ -307,6 +313,7 @@ static void consume_execute(napi_env env, void *data) {
       break;
     }
     job->msgs[job->count++] = m;
+    timeout = job->rest_ms;
   }
   release_handle(rk);
 }
@@ -389,29 +396,32 @@ static void consume_complete(napi_env env, napi_status status, void *data) {
 }
 
 /*
- * consume(client, max, timeoutMs, callback(err, bytes, meta, topics)): reads up to `max` messages on a pool thread
- * from the consumer named `client` (rd_kafka_name(), node-rdkafka's `consumer.name`), each within `timeoutMs` —
- * node-rdkafka's consume(n) without a JS object and two Buffers built in C++ for each message.
+ * consume(client, max, timeoutMs, restMs, callback(err, bytes, meta, topics)): reads up to `max` messages on a pool
+ * thread from the consumer named `client` (rd_kafka_name(), node-rdkafka's `consumer.name`), the first within
+ * `timeoutMs`, each further one within `restMs` — node-rdkafka's consume(n) (restMs = timeoutMs) without a JS object
+ * and two Buffers built in C++ for each message.
  */
 static napi_value consume(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) return throw_plain(env, "lux-native consume: expected (client, max, timeoutMs, callback)");
+  if (argc < 5) return throw_plain(env, "lux-native consume: expected (client, max, timeoutMs, restMs, callback)");
   napi_valuetype type;
-  if (napi_typeof(env, argv[3], &type) != napi_ok || type != napi_function)
+  if (napi_typeof(env, argv[4], &type) != napi_ok || type != napi_function)
     return throw_plain(env, "lux-native consume: callback must be a function");
   consume_job_t *job = calloc(1, sizeof(*job));
   if (!job) return throw_plain(env, "lux-native consume: out of memory");
   size_t len;
-  int32_t timeout;
+  int32_t timeout, rest;
   if (napi_get_value_string_utf8(env, argv[0], job->client, sizeof(job->client), &len) != napi_ok ||
       napi_get_value_uint32(env, argv[1], &job->max) != napi_ok || job->max == 0 ||
-      napi_get_value_int32(env, argv[2], &timeout) != napi_ok || timeout < 0) {
+      napi_get_value_int32(env, argv[2], &timeout) != napi_ok || timeout < 0 ||
+      napi_get_value_int32(env, argv[3], &rest) != napi_ok || rest < 0) {
     free(job);
-    return throw_plain(env, "lux-native consume: client must be a string, max a positive count, timeoutMs >= 0");
+    return throw_plain(env, "lux-native consume: client must be a string, max a positive count, timeoutMs and restMs >= 0");
   }
   job->timeout_ms = timeout;
+  job->rest_ms = rest;
   job->msgs = malloc(sizeof(*job->msgs) * job->max);
   if (!job->msgs) {
     free(job);
@@ -419,7 +429,7 @@ static napi_value consume(napi_env env, napi_callback_info info) {
   }
   napi_value name;
   napi_create_string_utf8(env, "lux-native-consume", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_reference(env, argv[3], 1, &job->callback) != napi_ok ||
+  if (napi_create_reference(env, argv[4], 1, &job->callback) != napi_ok ||
       napi_create_async_work(env, NULL, name, consume_execute, consume_complete, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {
     free(job->msgs);

@@ -293,6 +293,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     transactionTimeoutMs: config.kafka.transaction_timeout_ms,
     drainTimeoutMs: config.pipeline.drain_timeout_ms,
     consumeTimeoutMs: SOURCE_INTERNALS.consumeTimeoutMs,
+    consumeRestMs: SOURCE_INTERNALS.consumeRestMs,
     // One memory budget: half for the ring (checked above), a quarter each for librdkafka's fetch and produce queues.
     consumerOwn: { 'queued.max.messages.kbytes': budgetKb },
     producerOwn: { 'queue.buffering.max.kbytes': budgetKb },

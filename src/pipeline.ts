@@ -35,6 +35,8 @@ export interface PipelineOptions {
   drainTimeoutMs: number;
   /** per-message wait of a batch read */
   consumeTimeoutMs: number;
+  /** the native read's wait for each message after a batch's first (SourceOptions.consumeRestMs) */
+  consumeRestMs?: number;
   /** librdkafka settings of the consumer and the producer (the connection's properties still win) */
   consumerOwn?: Record<string, string | number | boolean>;
   producerOwn?: Record<string, string | number | boolean>;
@@ -138,6 +140,7 @@ export class Pipeline {
       clientId: options.clientId,
       topics: [options.topics.raw, ...(options.inputs ?? []).map((i) => i.topic)],
       consumeTimeoutMs: options.consumeTimeoutMs,
+      consumeRestMs: options.consumeRestMs,
       own: options.consumerOwn,
       firstRead: (topic, partition, offset) => options.log.info({ topic, partition, offset }, 'reading from offset'),
       startRetry: (topic, attempt, err) => options.log.warn({ topic, attempt, err: err.message }, 'cannot read where the assigned partitions start yet; retrying'),
@@ -372,10 +375,12 @@ export class Pipeline {
     if (this.inputs.size > 0 && messages.length > 0) messages = this.routeInputs(messages);
     const n = messages.length;
     if (n > 0 && this.oldestPending === undefined) this.oldestPending = messages[0].timestamp ?? Date.now();
-    // Adapt the batch size to the flow: a full batch doubles it, a small one shrinks it, so a slow trickle is not
-    // held back waiting for a batch to fill (consume waits per message, not per batch).
+    // Adapt the batch size to the flow when a read waits per message: a full batch doubles it, a small one shrinks
+    // it, so a slow trickle is not held back waiting for a batch to fill. A read that hands over what is fetched
+    // asks for a whole slot every time.
     const max = this.o.ring.maxMessages;
-    this.batchSize = n >= this.batchSize ? Math.min(max, this.batchSize * 2) : Math.max(PIPELINE_INTERNALS.batchMin, Math.min(max, n * 2));
+    if (!this.source.waitsPerMessage) this.batchSize = max;
+    else this.batchSize = n >= this.batchSize ? Math.min(max, this.batchSize * 2) : Math.max(PIPELINE_INTERNALS.batchMin, Math.min(max, n * 2));
     if (n === 0) return 0;
     this.counters.framesIn += n;
     let from = 0;

@@ -21,6 +21,8 @@ export const LATENCY_PROBE = Object.freeze({
   fetchWaitMs: 5,
   /** consume(n) waits this long for each next message before it returns what it has */
   consumeTimeoutMs: 5,
+  /** the native read waits this long for the first message only, then hands over what is fetched (restMs 0) */
+  nativeRestMs: 0,
   maxBatch: 10_000,
   progressMs: 500,
   connectTimeoutMs: 30_000,
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
   while (!stopping) {
     const batch =
       nativeRead !== undefined && client !== undefined
-        ? await consumeNative(nativeRead, client, LATENCY_PROBE.maxBatch, LATENCY_PROBE.consumeTimeoutMs).catch((err: Error) => {
+        ? await consumeNative(nativeRead, client, LATENCY_PROBE.maxBatch, LATENCY_PROBE.consumeTimeoutMs, LATENCY_PROBE.nativeRestMs).catch((err: Error) => {
             throw new Error(`consume ${topic}: ${err.message}`);
           })
         : await new Promise<Message[]>((resolve, reject) =>

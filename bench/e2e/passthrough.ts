@@ -13,7 +13,7 @@ import type { Message, TopicPartitionOffset } from '../../src/kafka/client.js';
 import { KafkaSource } from '../../src/source/kafka-consumer.js';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { SINK_INTERNALS } from '../../src/config/internals.js';
+import { SINK_INTERNALS, SOURCE_INTERNALS } from '../../src/config/internals.js';
 import { kafkaConnection } from '../../src/kafka/client.js';
 import { NATIVE_NO_KEY } from '../../src/kafka/native.js';
 
@@ -50,7 +50,9 @@ const source = new KafkaSource({
   groupId: v.group as string,
   clientId: 'lux-passthrough',
   topics: [input],
-  consumeTimeoutMs: 20,
+  // the daemon's batch read (the same waits, the same native read when it uses one)
+  consumeTimeoutMs: SOURCE_INTERNALS.consumeTimeoutMs,
+  consumeRestMs: SOURCE_INTERNALS.consumeRestMs,
   native: v['native-consume'] ?? false,
   nativeUnavailable: (reason) => say('native batch consume unavailable', { reason }),
 });

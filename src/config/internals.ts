@@ -14,6 +14,11 @@ export const SOURCE_INTERNALS = {
   reconnectBackoffMaxMs: 5_000,
   /** per-message wait inside a batch read: a batch returns at the first message that takes longer */
   consumeTimeoutMs: 10,
+  /**
+   * The native read's wait for each message after a batch's first: 0, a batch is what librdkafka has fetched, handed
+   * over at once (node-rdkafka's consume(n) ends every batch that is not full with a last consumeTimeoutMs wait).
+   */
+  consumeRestMs: 0,
   /** reading the committed offsets and seeking, during a rewind */
   committedTimeoutMs: 10_000,
   seekTimeoutMs: 5_000,

@@ -15,10 +15,17 @@ export interface NativeBatches {
    */
   produce(client: string, topic: string, values: Uint8Array, keys: Uint8Array, spec: Uint32Array, from: number, to: number): number;
   /**
-   * Reads up to `max` messages from the consumer named `client`, each within `timeoutMs` (node-rdkafka's consume(n)
-   * rule); calls back with one buffer of values and keys, 8 numbers a message in `meta`, and the topic names.
+   * Reads up to `max` messages from the consumer named `client`, the first within `timeoutMs`, each further one within
+   * `restMs` (node-rdkafka's consume(n) rule when they are equal; 0: what has been fetched, at once); calls back with
+   * one buffer of values and keys, 8 numbers a message in `meta`, and the topic names.
    */
-  consume(client: string, max: number, timeoutMs: number, cb: (err: Error | null, bytes?: ArrayBuffer, meta?: Float64Array, topics?: string[]) => void): void;
+  consume(
+    client: string,
+    max: number,
+    timeoutMs: number,
+    restMs: number,
+    cb: (err: Error | null, bytes?: ArrayBuffer, meta?: Float64Array, topics?: string[]) => void,
+  ): void;
   /** Whether a client of that name was created with the plugin and is alive. */
   registered(client: string): boolean;
   readonly librdkafkaVersion: string;
@@ -79,11 +86,13 @@ export function loadNative(): NativeLoad {
 
 /**
  * One batch read through the addon, as node-rdkafka's consume(n) returns it: the same message fields (value, size, key,
- * topic, offset, partition, timestamp; no headers), each value and key a Buffer over the batch's one ArrayBuffer.
+ * topic, offset, partition, timestamp; no headers), each value and key a Buffer over the batch's one ArrayBuffer. The
+ * first message is waited for up to `timeoutMs`, each further one up to `restMs` (default: node-rdkafka's rule, the
+ * same wait for each).
  */
-export function consumeNative(native: NativeBatches, client: string, max: number, timeoutMs: number): Promise<Message[]> {
+export function consumeNative(native: NativeBatches, client: string, max: number, timeoutMs: number, restMs = timeoutMs): Promise<Message[]> {
   return new Promise<Message[]>((resolve, reject) => {
-    native.consume(client, max, timeoutMs, (err, bytes, meta, topics) => {
+    native.consume(client, max, timeoutMs, restMs, (err, bytes, meta, topics) => {
       if (err) return reject(err);
       const n = meta!.length >>> 3;
       const out = new Array<Message>(n);

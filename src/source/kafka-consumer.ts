@@ -27,6 +27,11 @@ export interface SourceOptions {
   topics: readonly string[];
   /** per-message wait inside a batch read; a batch returns at the first timeout */
   consumeTimeoutMs: number;
+  /**
+   * With the native read: the wait for each message after a batch's first (default consumeTimeoutMs, node-rdkafka's
+   * rule). 0 hands over what has been fetched at once, rather than after a last wait for a message that is not there.
+   */
+  consumeRestMs?: number;
   /** librdkafka settings of this consumer (the connection's properties still win) */
   own?: Record<string, string | number | boolean>;
   /** the first message taken from a partition since it was assigned or rewound: where reading (re)started */
@@ -124,6 +129,14 @@ export class KafkaSource {
     this.nativeClient = nativeHandle(this.native, this.consumer, 'consumer', this.options.nativeUnavailable);
   }
 
+  /**
+   * Whether a batch that is not full ends with a wait for one more message (node-rdkafka's consume(n), or a native
+   * read with a rest wait): then the caller keeps batches about as large as the flow, so a trickle is not held back.
+   */
+  get waitsPerMessage(): boolean {
+    return this.nativeClient === undefined || (this.options.consumeRestMs ?? this.options.consumeTimeoutMs) > 0;
+  }
+
   /** Whether batches are read through the native addon. */
   get nativeConsume(): boolean {
     return this.nativeClient !== undefined;
@@ -140,10 +153,14 @@ export class KafkaSource {
     this.consumer.subscribe([...this.options.topics]);
   }
 
-  /** Reads up to `max` messages; resolves with what arrived before the first per-message timeout. */
+  /**
+   * Reads up to `max` messages; resolves with what arrived before the first per-message timeout (natively: the first
+   * within consumeTimeoutMs, the rest within consumeRestMs).
+   */
   consumeBatch(max: number): Promise<Message[]> {
     if (this.nativeClient === undefined) return consumeMessages(this.consumer, max);
-    const read = consumeNative(this.native!, this.nativeClient, max, this.options.consumeTimeoutMs).catch((err: unknown) => {
+    const { consumeTimeoutMs, consumeRestMs } = this.options;
+    const read = consumeNative(this.native!, this.nativeClient, max, consumeTimeoutMs, consumeRestMs ?? consumeTimeoutMs).catch((err: unknown) => {
       throw KafkaError.from('consume', err, 'consumer');
     });
     this.reading = read;

@@ -162,13 +162,14 @@ describe('native batch produce', () => {
 });
 
 /** A source over `topics` reading everything from the start, natively or through node-rdkafka. */
-function source(topics: string[], native: boolean): KafkaSource {
+function source(topics: string[], native: boolean, waits: { consumeTimeoutMs?: number; consumeRestMs?: number } = {}): KafkaSource {
   const s = new KafkaSource({
     conn: kafkaConnection(brokers()),
     groupId: `lux-test-native-${native}-${Math.random().toString(36).slice(2)}`,
     clientId: 'lux-test-native',
     topics,
-    consumeTimeoutMs: 100,
+    consumeTimeoutMs: waits.consumeTimeoutMs ?? 100,
+    consumeRestMs: waits.consumeRestMs,
     native,
     nativeUnavailable: (reason) => {
       throw new Error(`native consume unavailable: ${reason}`);
@@ -232,6 +233,35 @@ describe('native batch consume', () => {
     expect(results[0].filter((m) => m.key === null).length).toBeGreaterThan(0);
   }, 180_000);
 
+  it('with no rest wait, hands over what is fetched at once: reads of up to 10,000 with a 60 s wait for the first message return the 40 messages there, as node-rdkafka reads them', async () => {
+    const topic = uniqueTopic('lux-test-native-rest');
+    await createTopics([topic], 2);
+    const frames = Array.from({ length: 40 }, (_, i) => ({ key: `key-${i % 7}`, value: Buffer.from(`value ${i}`) }));
+    await produceFrames(topic, frames);
+    const s = source([topic], true, { consumeTimeoutMs: 60_000, consumeRestMs: 0 });
+    const got: Message[] = [];
+    try {
+      await s.connect(30000);
+      expect(s.waitsPerMessage).toBe(false);
+      s.subscribe();
+      // node-rdkafka's rule would end each of these reads with a 60 s wait for a message that is not there: the
+      // test's 50 s budget would run out on the first
+      while (got.length < frames.length) got.push(...(await s.consumeBatch(10_000)));
+    } finally {
+      await s.disconnect(10000);
+    }
+    const reference = source([topic], false);
+    try {
+      await reference.connect(30000);
+      reference.subscribe();
+      const expected = await readAll(reference, frames.length);
+      const order = (x: ReturnType<typeof fields>, y: ReturnType<typeof fields>) => x.partition - y.partition || x.offset - y.offset;
+      expect(got.map(fields).sort(order)).toEqual(expected.map(fields).sort(order));
+    } finally {
+      await reference.disconnect(10000);
+    }
+  }, 50_000);
+
   it('disconnects cleanly under a read in flight, and names a consumer it does not know', async () => {
     const topic = uniqueTopic('lux-test-native-idle');
     await createTopics([topic], 1);
@@ -242,7 +272,7 @@ describe('native batch consume', () => {
     await s.disconnect(10000);
     await expect(reading).resolves.toEqual([]);
     const native = loadNative().native!;
-    const err = await new Promise<Error | null>((resolve) => native.consume('no-such-consumer', 10, 10, (e) => resolve(e)));
+    const err = await new Promise<Error | null>((resolve) => native.consume('no-such-consumer', 10, 10, 10, (e) => resolve(e)));
     expect(err?.message).toMatch(/no consumer named 'no-such-consumer'/);
   }, 120_000);
 });
