@@ -7,6 +7,7 @@ import { distModule } from './paths.js';
 import { PIPELINE_INTERNALS, SINK_INTERNALS } from './config/internals.js';
 import { KafkaSource } from './source/kafka-consumer.js';
 import { RingViews, createRingShared, type RingSizes } from './transport/batch-ring.js';
+import { warmUpMessages } from './transport/warm-up.js';
 import { InflightBatches, type DecodedPass } from './transport/inflight.js';
 import type { ReferenceVersion } from './enrich/reference.js';
 import { PassWriter, type WrittenPass } from './sink/pass-writer.js';
@@ -239,12 +240,25 @@ export class Pipeline {
       workerData: { ring: this.views.shared, ...this.o.workerData },
     });
     this.batches.attach(this.pool);
+    // the decode workers warm up while the clients connect: the first records do not run through cold code
+    const warming = this.warmUp();
+    warming.catch(() => undefined); // awaited below; a connect that fails first must not leave it unhandled
     await this.sink.connect(connectTimeoutMs);
     await this.source.connect(connectTimeoutMs);
     await this.source.partitions(connectTimeoutMs);
+    await warming;
     this.source.subscribe();
     log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume }, 'pipeline started');
     this.loopDone = this.loop();
+  }
+
+  /** Synthetic frames through every step of each decode worker, with no effect (transport/warm-up.ts). */
+  private async warmUp(): Promise<void> {
+    const { frames, rounds } = PIPELINE_INTERNALS.warmUp;
+    const t0 = performance.now();
+    const messages = warmUpMessages(this.o.reference(), Math.min(frames, this.o.ring.maxMessages), this.o.topics.raw);
+    const took = await this.batches.warm(messages, rounds, this.o.workers);
+    this.o.log.debug({ frames: messages.length, rounds: took.map((ms) => Math.round(ms)), ms: Math.round(performance.now() - t0) }, 'decode workers warmed up');
   }
 
   /** Resolves when the loop ends (after stop, or with the error that ended it). */

@@ -71,6 +71,11 @@ export const PIPELINE_INTERNALS = {
   /** consume batch size: starts here, doubles while batches come full, shrinks to twice a short one, never below min */
   batchStart: 64,
   batchMin: 16,
+  /**
+   * before subscribing, each decode worker runs `rounds` passes over `frames` synthetic frames (transport/warm-up.ts):
+   * cold, a worker took 50–80 ms for 1,000 frames it then serializes in 3–5 ms
+   */
+  warmUp: { frames: 1_000, rounds: 8 },
   /** pause after a loop step failed and was recovered */
   stepFailedPauseMs: 100,
   /** pause after a consume call failed */

@@ -15,6 +15,12 @@ export interface DecodeTask {
   seq: number;
   /** the reference data to enrich against (base and overlay); a SharedArrayBuffer travels as a handle, not a copy */
   reference: ReferenceVersion;
+  /**
+   * a warm-up pass (transport/warm-up.ts): synthetic frames through every step, for the JIT, with no effect — no alarm
+   * feed, KPI partials folded into a throwaway accumulator, no latency recorded, the JSON area rewritten from the start
+   * when full
+   */
+  warmup?: boolean;
 }
 
 export interface DecodeResult {

@@ -119,6 +119,30 @@ export class InflightBatches {
     return true;
   }
 
+  /**
+   * Runs `messages` through `rounds` warm-up passes on each of `workers` slots at once (DecodeTask.warmup: every step
+   * of a decode worker, no effect); only before the first dispatch. Returns the milliseconds of each round.
+   */
+  async warm(messages: readonly Message[], rounds: number, workers: number): Promise<number[]> {
+    const slots = this.freeSlots.splice(0, Math.max(1, Math.min(workers, this.freeSlots.length)));
+    const took: number[] = [];
+    try {
+      const counts = slots.map((slot) => this.views.fill(slot, messages, 0));
+      for (let r = 0; r < rounds; r++) {
+        const t0 = performance.now();
+        await Promise.all(
+          slots.map((slot, i) =>
+            this.run({ slot, count: counts[i], from: 0, fromRecord: 0, decode: true, seq: 0, reference: this.reference(), warmup: true }),
+          ),
+        );
+        took.push(performance.now() - t0);
+      }
+    } finally {
+      this.freeSlots.unshift(...slots);
+    }
+    return took;
+  }
+
   /** After a failed transaction: waits for every running task, then frees every slot (their messages are read again). */
   async discard(): Promise<void> {
     for (const b of this.batches) await b.promise.catch(() => undefined);
