@@ -116,6 +116,8 @@ export class Pipeline {
   private stopping = false;
   private quiesceWaiters: (() => void)[] = [];
   private batchSize: number = PIPELINE_INTERNALS.batchStart;
+  /** the last read filled its batch: the input is behind, and commits are spaced (TransactionCycle.due) */
+  private backlog = false;
   private loopDone: Promise<void> | undefined;
   private loopEnded = false;
   private consumedAt = 0;
@@ -170,6 +172,7 @@ export class Pipeline {
       consumer: () => this.source.consumer,
       context: () => ({ throughSeq: this.batches.lastWritten, owned: [...this.source.assigned].filter((p) => !this.left.has(p)) }),
       commitIntervalMs: options.commitIntervalMs,
+      backlog: () => this.backlog,
       transactionalId: options.transactionalId,
       counters: this.counters,
       log: options.log,
@@ -360,11 +363,16 @@ export class Pipeline {
 
   private async consumeAndDispatch(): Promise<number> {
     let messages: Message[];
+    let asked = 0;
+    let full = false;
+    this.backlog = false;
     const epoch = this.cycle.epoch;
     try {
       const t0 = performance.now();
-      this.consumeCall = this.source.consumeBatch(this.batchSize);
+      asked = this.batchSize;
+      this.consumeCall = this.source.consumeBatch(asked);
       messages = await this.consumeCall;
+      full = messages.length > 0 && messages.length >= asked;
       this.consumedAt = Date.now();
       this.o.hooks?.timed?.('consume_call', performance.now() - t0);
     } catch (err) {
@@ -412,6 +420,9 @@ export class Pipeline {
       this.counters.inflight = this.batches.length;
     }
     this.source.advance(messages);
+    // behind: the read filled its batch (librdkafka held at least a slot's worth). A full ring as well was tried as
+    // the sign: at full speed it rarely held when asked, and the throughput fell back to committing at once.
+    this.backlog = full;
     return n;
   }
 

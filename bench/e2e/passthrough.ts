@@ -13,9 +13,10 @@ import type { Message, TopicPartitionOffset } from '../../src/kafka/client.js';
 import { KafkaSource } from '../../src/source/kafka-consumer.js';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { SINK_INTERNALS, SOURCE_INTERNALS } from '../../src/config/internals.js';
+import { SOURCE_INTERNALS } from '../../src/config/internals.js';
 import { kafkaConnection } from '../../src/kafka/client.js';
 import { NATIVE_NO_KEY } from '../../src/kafka/native.js';
+import { commitGapMs } from '../../src/sink/transaction-cycle.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -70,6 +71,8 @@ let stopping = false;
 let openedAt = 0;
 let committedAt = 0;
 let copied = 0;
+/** the last read filled its batch: commits are spaced as the daemon spaces them */
+let backlog = false;
 let quiesce: (() => void) | undefined;
 let loopEnded = false;
 /** the commit in flight: the loop consumes meanwhile, as the daemon does, and waits for it only before it produces */
@@ -155,7 +158,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     const n = messages.length;
-    batchSize = n >= batchSize ? Math.min(maxBatch, batchSize * 2) : Math.max(16, Math.min(maxBatch, n * 2));
+    // the daemon's batch sizes and commit spacing (pipeline.ts, TransactionCycle.due)
+    backlog = n > 0 && n >= batchSize;
+    if (!source.waitsPerMessage) batchSize = maxBatch;
+    else batchSize = n >= batchSize ? Math.min(maxBatch, batchSize * 2) : Math.max(16, Math.min(maxBatch, n * 2));
     if (n > 0) {
       await settled();
       if (!sink.inTransaction) {
@@ -189,9 +195,9 @@ async function main(): Promise<void> {
       sink.poll();
     }
     // The daemon's policy (src/sink/transaction-cycle.ts): no commit in flight, and records in the open transaction with
-    // the previous commit returned at least commitMinGapMs ago, or the interval reached.
+    // the previous commit returned at least commitGapMs ago (longer while the input is behind), or the interval reached.
     const now = Date.now();
-    if (inFlight === undefined && sink.inTransaction && (now - openedAt >= commitIntervalMs || (pending.size > 0 && now - committedAt >= SINK_INTERNALS.commitMinGapMs))) {
+    if (inFlight === undefined && sink.inTransaction && (now - openedAt >= commitIntervalMs || (pending.size > 0 && now - committedAt >= commitGapMs(backlog)))) {
       startCommit();
     } else if (inFlight !== undefined && commitError !== undefined) {
       await settled();

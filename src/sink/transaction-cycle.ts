@@ -32,6 +32,8 @@ export interface TransactionCycleOptions {
   context: () => TransactionContext;
   /** a transaction commits at least this often while records flow */
   commitIntervalMs: number;
+  /** whether the input is behind (the last read filled its batch): commits are then spaced (commitGapMs) */
+  backlog?: () => boolean;
   transactionalId: string;
   counters: PipelineCounters;
   log: CycleLog;
@@ -40,6 +42,14 @@ export interface TransactionCycleOptions {
   onCommitted?: (passes: WrittenPass[], committedAt: number) => void;
   /** told how long the sides took to prepare a commit (ms) */
   timedSides?: (ms: number) => void;
+}
+
+/**
+ * How long after the previous commit returned the next may start (sooner than the interval): at once while the input
+ * keeps up, for latency; spaced while it is behind, so that a backlog drains in fewer, larger transactions.
+ */
+export function commitGapMs(backlog: boolean): number {
+  return backlog ? SINK_INTERNALS.commitBacklogGapMs : SINK_INTERNALS.commitMinGapMs;
 }
 
 /**
@@ -91,14 +101,14 @@ export class TransactionCycle {
 
   /**
    * A commit is due: the open transaction holds something and the previous commit has returned (at least
-   * commitMinGapMs ago), or it is commit_interval_ms old, or the pipeline stops; or a side wants one though no record
+   * commitGapMs ago), or it is commit_interval_ms old, or the pipeline stops; or a side wants one though no record
    * flows. The cadence thus follows the broker's commit time; the interval only bounds it.
    */
   due(stopping: boolean): boolean {
     if (this.o.sink.inTransaction) {
       const now = Date.now();
       if (stopping || now - this.openedAt >= this.o.commitIntervalMs) return true;
-      return this.o.sink.produced > 0 && now - this.committedAt >= SINK_INTERNALS.commitMinGapMs;
+      return this.o.sink.produced > 0 && now - this.committedAt >= commitGapMs(this.o.backlog?.() ?? false);
     }
     return this.sidesDue();
   }
