@@ -58,7 +58,7 @@ export interface Prepared {
 class Stage {
   words = new Uint32Array(4 * 1024 * ENTRY_WORDS);
   used = 0;
-  /** the batches `take` selected, one after the other in batch order */
+  /** the batches `take` selected, one after the other in ring order */
   taken = new Uint32Array(4 * 1024 * ENTRY_WORDS);
   push(buf: Uint32Array, n: number): void {
     const need = this.used + n * ENTRY_WORDS;
@@ -67,8 +67,9 @@ class Stage {
     this.used = need;
   }
   /**
-   * Moves every whole batch numbered <= seq (its entries and its mark) into `taken`, in batch order, and keeps the
-   * others and the open batch in place, in ring order; returns where each batch taken lies in `taken` (in entries).
+   * Moves every whole batch numbered <= seq (its entries and its mark) into `taken`, and keeps the others and the
+   * open batch in place, all in ring order; returns where each batch taken lies in `taken` (in entries). The caller
+   * orders the batches of every stage by number before applying them.
    */
   take(seq: number): TakenBatch[] {
     const w = this.words;
@@ -87,7 +88,7 @@ class Stage {
     if (total * ENTRY_WORDS > this.taken.length) this.taken = grown(this.taken, 0, total * ENTRY_WORDS);
     const out: TakenBatch[] = [];
     let at = 0;
-    for (const b of [...picked].sort((x, y) => x.seq - y.seq)) {
+    for (const b of picked) {
       this.taken.set(w.subarray(b.from * ENTRY_WORDS, b.to * ENTRY_WORDS), at * ENTRY_WORDS);
       out.push({ seq: b.seq, stage: this, at, entries: b.to - b.from });
       at += b.to - b.from;

@@ -1,6 +1,6 @@
 // The alarm thread fed through real rings: batches applied with their transaction, aborts undone, alarms with suppression, restarts mid-episode.
 import { describe, expect, it } from 'vitest';
-import { AlarmEngine } from '../../src/alarms/alarm-thread.js';
+import { AlarmEngine, type AlarmEngineOptions } from '../../src/alarms/alarm-thread.js';
 import { AlarmCore } from '../../src/alarms/core.js';
 import { assembleSnapshot, snapshotState } from '../../src/alarms/state-codec.js';
 import { restoreState } from '../../src/alarms/state-merge.js';
@@ -9,6 +9,15 @@ import type { RuleSpec } from '../../src/alarms/rules.js';
 
 const RULE: RuleSpec = { name: 'rlf', window_ms: 60_000, slide_ms: 10_000, threshold: 5, clear_below: 2, lateness_ms: 5_000 };
 const T0 = Date.UTC(2024, 0, 1);
+
+/** An alarm thread with RULE (options may change it) owning `partitions`, started, and a feed writer into it. */
+async function startEngine(partitions: number[] = [0], options: Partial<AlarmEngineOptions> = {}): Promise<{ engine: AlarmEngine; w: FeedWriter }> {
+  const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5, ...options });
+  const ch = engine.addProducer();
+  engine.assign(partitions);
+  await engine.start();
+  return { engine, w: new FeedWriter(ch) };
+}
 
 
 describe('feed rings', () => {
@@ -131,11 +140,7 @@ describe('alarm thread', () => {
   }, 30_000);
 
   it('applies only the batches the transaction holds; the later ones wait for theirs', async () => {
-    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
-    const ch = engine.addProducer();
-    engine.assign([0]);
-    await engine.start();
-    const w = new FeedWriter(ch);
+    const { engine, w } = await startEngine();
     for (let i = 0; i < 5; i++) w.add(5, T0 + i, 0, true, false);
     close(w, 1);
     w.add(5, T0 + 20_000, 0, false, false);
@@ -155,11 +160,7 @@ describe('alarm thread', () => {
     // Piscina does not run its tasks first in, first out (seen with one worker: batch 28 fed before 27): the ring
     // holds batch 2, then 3, then 1. The transaction through 2 holds batches 1 and 2, and must count both before
     // batch 2's event time moves the watermark; batch 3 waits for its own transaction.
-    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
-    const ch = engine.addProducer();
-    engine.assign([0]);
-    await engine.start();
-    const w = new FeedWriter(ch);
+    const { engine, w } = await startEngine();
     w.add(5, T0 + 30_000, 0, false, false); // batch 2: later records of the same partition
     close(w, 2);
     w.add(5, T0 + 400_000, 0, false, false); // batch 3: would close the episode
@@ -184,11 +185,7 @@ describe('alarm thread', () => {
   }, 30_000);
 
   it('puts the windows back after an abort: the records read again decide the same alarm once', async () => {
-    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
-    const ch = engine.addProducer();
-    engine.assign([0]);
-    await engine.start();
-    const w = new FeedWriter(ch);
+    const { engine, w } = await startEngine();
     const episode = (seq: number): void => {
       for (let i = 0; i < 5; i++) w.add(7, T0 + i, 0, true, false);
       w.add(7, T0 + 20_000, 0, false, false);
@@ -242,11 +239,7 @@ describe('alarm thread', () => {
   }, 30_000);
 
   it('asks for a transaction when windows are due and no batch comes', async () => {
-    const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 200, pollMs: 5 });
-    const ch = engine.addProducer();
-    engine.assign([0, 1]);
-    await engine.start();
-    const w = new FeedWriter(ch);
+    const { engine, w } = await startEngine([0, 1], { idleTimeoutMs: 200 });
     for (let i = 0; i < 5; i++) w.add(9, T0 + i, 0, true, false);
     w.add(9, T0 + 100_000, 0, false, false);
     close(w, 1);
