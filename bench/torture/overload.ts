@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startBroker, stopBroker } from '../../src/kafka-local/broker.js';
-import { STATE_DIR } from '../../src/paths.js';
+import { ROOT, STATE_DIR } from '../../src/paths.js';
 import { writeTortureInput, type TortureInput } from './input.js';
 import { DaemonInstance, instanceEnv, instanceYaml } from './instances.js';
 import { OVERLOAD_DEFAULTS, type OverloadOptions } from './options.js';
+import type { ProbeAnswer } from './probe-thread.js';
 import { AlarmReference, decodeReference } from './reference.js';
 import { readRss, RssSampler } from './rss.js';
 import { createRunTopics, deleteRunTopics, produceInput, RunProgress, runTopics, TopicCounter } from './run-kafka.js';
@@ -62,22 +63,10 @@ function metric(text: string, name: string): number | undefined {
  * curl in 0.1–0.5 s.
  */
 class Prober {
-  private readonly worker = new Worker(
-    `const { parentPort } = require('node:worker_threads');
-    parentPort.on('message', async (url) => {
-      try {
-        const r = await fetch(url + '/ready', { signal: AbortSignal.timeout(3000) });
-        const body = await r.json();
-        const m = await fetch(url + '/metrics', { signal: AbortSignal.timeout(3000) });
-        parentPort.postMessage({ ready: r.status, why: (body.reasons ?? []).join('; '), metrics: await m.text() });
-      } catch (err) {
-        parentPort.postMessage({ ready: 0, why: 'unanswered: ' + err.message, metrics: '' });
-      }
-    });`,
-    { eval: true },
-  );
+  // the compiled module (also when this file runs from source, as under vitest)
+  private readonly worker = new Worker(path.join(ROOT, 'dist', 'bench', 'torture', 'probe-thread.js'));
 
-  probe(url: string | undefined): Promise<{ ready: number; why: string; metrics: string }> {
+  probe(url: string | undefined): Promise<ProbeAnswer> {
     if (url === undefined) return Promise.resolve({ ready: 0, why: 'no endpoint yet', metrics: '' });
     return new Promise((resolve) => {
       this.worker.once('message', resolve);
