@@ -44,6 +44,7 @@ const kpis = data.kpis === undefined ? undefined : new BatchPartials({ windowMs:
 kpis?.use(firstReference);
 /** what a warm-up pass folds its KPI partials into: the same code, another accumulator, thrown away */
 const warmKpis = data.kpis === undefined ? undefined : new BatchPartials({ windowMs: data.kpis.windowMs, shards: data.kpis.shards, dimensions: data.kpis.dimensions });
+warmKpis?.use(firstReference);
 const feed = claimFeed(data);
 // Stage latency recorded where the work happens; shipped with a result at most every TRANSPORT_INTERNALS.latencyReportMs.
 await initLatency();
