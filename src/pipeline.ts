@@ -364,7 +364,6 @@ export class Pipeline {
   private async consumeAndDispatch(): Promise<number> {
     let messages: Message[];
     let asked = 0;
-    let full = false;
     this.backlog = false;
     const epoch = this.cycle.epoch;
     try {
@@ -372,7 +371,9 @@ export class Pipeline {
       asked = this.batchSize;
       this.consumeCall = this.source.consumeBatch(asked);
       messages = await this.consumeCall;
-      full = messages.length > 0 && messages.length >= asked;
+      // behind: the read filled its batch (librdkafka held at least a slot's worth). A full ring as well was tried as
+      // the sign: at full speed it rarely held when asked, and the throughput fell back to committing at once.
+      this.backlog = messages.length > 0 && messages.length >= asked;
       this.consumedAt = Date.now();
       this.o.hooks?.timed?.('consume_call', performance.now() - t0);
     } catch (err) {
@@ -397,12 +398,7 @@ export class Pipeline {
     if (this.inputs.size > 0 && messages.length > 0) messages = this.routeInputs(messages);
     const n = messages.length;
     if (n > 0 && this.oldestPending === undefined) this.oldestPending = messages[0].timestamp ?? Date.now();
-    // Adapt the batch size to the flow when a read waits per message: a full batch doubles it, a small one shrinks
-    // it, so a slow trickle is not held back waiting for a batch to fill. A read that hands over what is fetched
-    // asks for a whole slot every time.
-    const max = this.o.ring.maxMessages;
-    if (!this.source.waitsPerMessage) this.batchSize = max;
-    else this.batchSize = n >= this.batchSize ? Math.min(max, this.batchSize * 2) : Math.max(PIPELINE_INTERNALS.batchMin, Math.min(max, n * 2));
+    this.batchSize = this.source.nextBatchSize(n, asked, this.o.ring.maxMessages, PIPELINE_INTERNALS.batchMin);
     if (n === 0) return 0;
     this.counters.framesIn += n;
     let from = 0;
@@ -420,9 +416,6 @@ export class Pipeline {
       this.counters.inflight = this.batches.length;
     }
     this.source.advance(messages);
-    // behind: the read filled its batch (librdkafka held at least a slot's worth). A full ring as well was tried as
-    // the sign: at full speed it rarely held when asked, and the throughput fell back to committing at once.
-    this.backlog = full;
     return n;
   }
 

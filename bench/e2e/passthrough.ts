@@ -13,7 +13,7 @@ import type { Message, TopicPartitionOffset } from '../../src/kafka/client.js';
 import { KafkaSource } from '../../src/source/kafka-consumer.js';
 import { TransactionalSink } from '../../src/sink/transactional-producer.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import { SOURCE_INTERNALS } from '../../src/config/internals.js';
+import { PIPELINE_INTERNALS, SOURCE_INTERNALS } from '../../src/config/internals.js';
 import { kafkaConnection } from '../../src/kafka/client.js';
 import { NATIVE_NO_KEY } from '../../src/kafka/native.js';
 import { commitGapMs } from '../../src/sink/transaction-cycle.js';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   await source.partitions(30_000);
   source.subscribe();
   say('passthrough started', { input, output });
-  let batchSize = 64;
+  let batchSize: number = PIPELINE_INTERNALS.batchStart;
   while (!stopping) {
     if (quiesce !== undefined) {
       await settled();
@@ -160,8 +160,7 @@ async function main(): Promise<void> {
     const n = messages.length;
     // the daemon's batch sizes and commit spacing (pipeline.ts, TransactionCycle.due)
     backlog = n > 0 && n >= batchSize;
-    if (!source.waitsPerMessage) batchSize = maxBatch;
-    else batchSize = n >= batchSize ? Math.min(maxBatch, batchSize * 2) : Math.max(16, Math.min(maxBatch, n * 2));
+    batchSize = source.nextBatchSize(n, batchSize, maxBatch, PIPELINE_INTERNALS.batchMin);
     if (n > 0) {
       await settled();
       if (!sink.inTransaction) {

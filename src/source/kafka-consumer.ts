@@ -137,6 +137,16 @@ export class KafkaSource {
     return this.nativeClient === undefined || (this.options.consumeRestMs ?? this.options.consumeTimeoutMs) > 0;
   }
 
+  /**
+   * The batch size to ask for after a read of `read` messages for `asked` (at most `max`): the whole `max` when a read
+   * hands over what is fetched; when it waits per message, as large as the flow — a full batch doubles it, a short one
+   * shrinks it to twice what came (at least `min`), so a trickle is not held back waiting for a batch to fill.
+   */
+  nextBatchSize(read: number, asked: number, max: number, min: number): number {
+    if (!this.waitsPerMessage) return max;
+    return read >= asked ? Math.min(max, asked * 2) : Math.max(min, Math.min(max, read * 2));
+  }
+
   /** Whether batches are read through the native addon. */
   get nativeConsume(): boolean {
     return this.nativeClient !== undefined;

@@ -40,11 +40,16 @@ const decoder = decoderFormat(data.format).create(data.ring.memory, data.decoder
 let referenceVersion = data.reference.version;
 const firstReference = openReference(data.reference.base, data.reference.overlay);
 const writer = new RecordJsonWriter(firstReference, data.ring.memory.buffer);
-const kpis = data.kpis === undefined ? undefined : new BatchPartials({ windowMs: data.kpis.windowMs, shards: data.kpis.shards, dimensions: data.kpis.dimensions });
-kpis?.use(firstReference);
+/** A batch's KPI accumulator on the first reference data (absent: KPIs off). */
+function newPartials(k: WorkerKpis | undefined): BatchPartials | undefined {
+  if (k === undefined) return undefined;
+  const p = new BatchPartials({ windowMs: k.windowMs, shards: k.shards, dimensions: k.dimensions });
+  p.use(firstReference);
+  return p;
+}
+const kpis = newPartials(data.kpis);
 /** what a warm-up pass folds its KPI partials into: the same code, another accumulator, thrown away */
-const warmKpis = data.kpis === undefined ? undefined : new BatchPartials({ windowMs: data.kpis.windowMs, shards: data.kpis.shards, dimensions: data.kpis.dimensions });
-warmKpis?.use(firstReference);
+const warmKpis = newPartials(data.kpis);
 const feed = claimFeed(data);
 // Stage latency recorded where the work happens; shipped with a result at most every TRANSPORT_INTERNALS.latencyReportMs.
 await initLatency();
@@ -145,16 +150,8 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     throw new Error(`the output area of slot ${task.slot} (${out.jsonBytes} bytes) cannot hold one record; raise pipeline.batch_max_bytes`);
   }
   const t2 = process.hrtime.bigint();
-  if (warmup) return { slot: task.slot, done: m, doneRecord: 0, records: written, decoded, snapshotVersion: task.reference.version, decodeNs: Number(t1 - t0), enrichNs: Number(t2 - t1) };
-  latency.record('decode_enrich', Number(t2 - t0) / 1e6);
-  const now = Date.now();
-  let report;
-  if (now - latencyReportedAt >= TRANSPORT_INTERNALS.latencyReportMs) {
-    report = latency.snapshot();
-    latencyReportedAt = now;
-  }
   const result: DecodeResult = {
-    latency: report,
+    latency: undefined,
     slot: task.slot,
     done: m,
     doneRecord: full ? r : 0,
@@ -164,6 +161,14 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     decodeNs: Number(t1 - t0),
     enrichNs: Number(t2 - t1),
   };
+  // a warm-up pass leaves no trace: no latency recorded, its KPI partials dropped
+  if (warmup) return result;
+  latency.record('decode_enrich', Number(t2 - t0) / 1e6);
+  const now = Date.now();
+  if (now - latencyReportedAt >= TRANSPORT_INTERNALS.latencyReportMs) {
+    result.latency = latency.snapshot();
+    latencyReportedAt = now;
+  }
   if (kpiBytes === undefined) return result;
   // the KPI partials travel back transferred (their own buffer), never copied
   result.kpis = kpiBytes;
