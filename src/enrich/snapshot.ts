@@ -476,6 +476,8 @@ export class Snapshot {
   readonly u32: Uint32Array;
   readonly f64: Float64Array;
   readonly bytes: Uint8Array;
+  /** the same bytes for reads four at a time (the record serializer copies literals a word a load) */
+  readonly view: DataView;
   readonly equipmentCount: number;
   readonly vendorCount: number;
   readonly errorCodeCount: number;
@@ -535,6 +537,7 @@ export class Snapshot {
     this.u32 = u32;
     this.f64 = new Float64Array(sab);
     this.bytes = new Uint8Array(sab);
+    this.view = new DataView(sab);
     this.version = u32[H_VERSION];
     this.equipmentCount = c.eq;
     this.vendorCount = c.vendors;
