@@ -83,12 +83,15 @@ with open(${JSON.stringify(out)}, 'w') as f:
         f.write(msg.decode() + '\\n---\\n'); f.flush()
         if b'BARRIER=1' in msg: break`;
     const py = spawn('python3', ['-c', receiver], { stdio: 'ignore' });
+    // listened for from the start: the receiver exits as soon as it has read the barrier, which can be before
+    // ready() below returns (a listener added after that would wait for an exit already past)
+    const exited = new Promise((r) => py.once('exit', r));
     // python3 can take seconds to start on a loaded machine: the socket must exist before anything is sent to it
     for (let i = 0; i < 600 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
     expect(fs.existsSync(socket), 'the stand-in for PID 1 never bound its socket').toBe(true);
     const n = new SystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: socket } });
     expect(await n.ready('up')).toBe(true);
-    await new Promise((r) => py.once('exit', r));
+    await exited;
     const text = fs.readFileSync(out, 'utf8');
     expect(text).toContain(`MAINPID=${process.pid}\nREADY=1\nSTATUS=up`);
     expect(text).toContain('BARRIER=1'); // systemd-notify waited for the message to be read
