@@ -1,6 +1,6 @@
-// Benchmark: enrich + serialize decoded records, the byte writer (hot path) against the JSON.stringify baseline.
+// Benchmark: enrich + serialize decoded records — the native slot writer (the daemon's), the JavaScript byte writer — against the JSON.stringify baseline.
 //
-// Run: npx tsc -p tsconfig.json && node dist/bench/enrich.bench.js [equipmentCount]
+// Run: npm run build && node dist/bench/enrich.bench.js [equipmentCount]
 // Record slots are filled from JS per src/decode/layout.ts (no WASM needed), so this measures enrichment alone.
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
@@ -26,9 +26,15 @@ import {
   R_TARGET_CELL,
   R_TIME_F64,
   REC_BYTES,
+  MSG_BYTES,
+  MSG_WORDS,
+  M_COUNT,
+  M_FIRST,
+  type SlotGeometry,
 } from '../src/decode/layout.js';
 import type { RefTables } from '../src/enrich/csv-tables.js';
-import { RecordJsonWriter, recordJsonCapacity } from '../src/enrich/record-json.js';
+import { RecordJsonWriter, recordJsonCapacity, type SlotWriter } from '../src/enrich/record-json.js';
+import { loadRecordJson, NativeRecordJsonWriter } from '../src/enrich/native-record-json.js';
 import { ReferenceEnricher } from './baseline/json-enricher.js';
 import { buildSnapshot } from '../src/enrich/snapshot.js';
 import type { MicroCase } from './micro-case.js';
@@ -98,12 +104,27 @@ function fillRecords(memory: SharedArrayBuffer, n: number): number[] {
 }
 
 /** The enrich + serialize benchmark as tinybench tasks, with what this file prints besides (run by `npm run bench` too). */
-export function enrichCases(equipmentCount = 10_000, time = 1500): { cases: MicroCase[]; writeBatch: () => void; referenceBatch: () => void; meanRecordBytes: () => number } {
+export function enrichCases(
+  equipmentCount = 10_000,
+  time = 1500,
+): { cases: MicroCase[]; nativeBatch: () => void; writeBatch: () => void; referenceBatch: () => void; meanRecordBytes: () => number } {
   const tables = syntheticTables(equipmentCount);
   const snapshot = buildSnapshot(tables);
-  const memory = new SharedArrayBuffer(BATCH * REC_BYTES + 4096);
+  // the records, their text, then a message table of one record a message: the slot the decode worker hands a writer
+  const msgPtr = BATCH * REC_BYTES + 4096;
+  const memory = new SharedArrayBuffer(msgPtr + BATCH * MSG_BYTES);
   const ptrs = Int32Array.from(fillRecords(memory, equipmentCount));
+  const table = new Uint32Array(memory, msgPtr, BATCH * MSG_WORDS);
+  for (let i = 0; i < BATCH; i++) {
+    table[i * MSG_WORDS + M_FIRST] = i;
+    table[i * MSG_WORDS + M_COUNT] = 1;
+  }
+  const geo = { msgPtr, recPtr: 0 } as SlotGeometry;
+  const ends = new Uint32Array(BATCH);
   const writer = new RecordJsonWriter(snapshot, memory);
+  const load = loadRecordJson();
+  if (load.addon === undefined) throw new Error(`the native record serializer: ${load.reason}`);
+  const native = new NativeRecordJsonWriter(load.addon, snapshot, memory);
   const reference = new ReferenceEnricher(tables);
   const out = new Uint8Array(4 << 20);
   const capacity = recordJsonCapacity(snapshot);
@@ -119,6 +140,19 @@ export function enrichCases(equipmentCount = 10_000, time = 1500): { cases: Micr
     sink += pos;
   }
 
+  /** A slot of BATCH messages through `writeSlot`, resumed where the output fills (stands in for a flush). */
+  function slotBatch(w: SlotWriter): void {
+    let from = 0;
+    let fromRecord = 0;
+    while (from < BATCH) {
+      const r = w.writeSlot(geo, BATCH, from, fromRecord, out, ends, false);
+      from = r.done;
+      fromRecord = r.doneRecord;
+      sink += r.records;
+    }
+  }
+  const nativeBatch = (): void => slotBatch(native);
+
   const encoder = new TextEncoder();
   function referenceBatch(): void {
     let pos = 0;
@@ -131,7 +165,8 @@ export function enrichCases(equipmentCount = 10_000, time = 1500): { cases: Micr
   }
 
   const bench = new Bench({ name: `enrich + serialize, ${BATCH} records per op, ${equipmentCount} equipment`, time });
-  bench.add('RecordJsonWriter (bytes, hot path)', writeBatch);
+  bench.add('NativeRecordJsonWriter.writeSlot (C, the daemon\'s)', nativeBatch);
+  bench.add('RecordJsonWriter.write (JavaScript bytes)', writeBatch);
   bench.add('ReferenceEnricher (object + JSON.stringify + encodeInto)', referenceBatch);
   function meanRecordBytes(): number {
     let bytes = 0;
@@ -139,11 +174,11 @@ export function enrichCases(equipmentCount = 10_000, time = 1500): { cases: Micr
     // `sink` keeps the written bytes observable, so the writes are not optimised away
     return sink >= 0 ? bytes / BATCH : NaN;
   }
-  return { cases: [{ group: 'enrich + serialize', bench, perOp: BATCH, unit: 'records', note: `${equipmentCount} equipment` }], writeBatch, referenceBatch, meanRecordBytes };
+  return { cases: [{ group: 'enrich + serialize', bench, perOp: BATCH, unit: 'records', note: `${equipmentCount} equipment` }], nativeBatch, writeBatch, referenceBatch, meanRecordBytes };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { cases: [{ bench }], writeBatch, referenceBatch, meanRecordBytes } = enrichCases(Number(process.argv[2] ?? 10_000));
+  const { cases: [{ bench }], nativeBatch, writeBatch, referenceBatch, meanRecordBytes } = enrichCases(Number(process.argv[2] ?? 10_000));
   await bench.run();
   for (const task of bench.tasks) {
     const r = task.result as { latency?: { mean: number } };
@@ -151,8 +186,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log(`${task.name}: ${((BATCH / meanMs) * 1000).toFixed(0)} records/s (${((meanMs * 1e6) / BATCH).toFixed(0)} ns/record)`);
   }
   // the machine may be shared: CPU time of this thread's process is a steadier figure than wall time
-  for (const [name, fn] of [['RecordJsonWriter', writeBatch], ['ReferenceEnricher', referenceBatch]] as const) {
-    const runs = name === 'RecordJsonWriter' ? 100 : 20;
+  for (const [name, fn] of [['NativeRecordJsonWriter', nativeBatch], ['RecordJsonWriter', writeBatch], ['ReferenceEnricher', referenceBatch]] as const) {
+    const runs = name === 'ReferenceEnricher' ? 20 : 100;
     const cpu0 = process.cpuUsage();
     for (let r = 0; r < runs; r++) fn();
     const cpu = process.cpuUsage(cpu0);

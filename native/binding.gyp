@@ -1,4 +1,5 @@
-# Built by native/build.mjs (npm run build:native): links the librdkafka node-rdkafka built and loaded.
+# Built by native/build.mjs (npm run build:native): lux_native links the librdkafka node-rdkafka built and loaded;
+# lux_json (the decode worker's record serializer) links nothing but Node.
 {
   "variables": {
     "rdkafka_dir": "<!(node -p \"require('path').dirname(require.resolve('node-rdkafka/package.json'))\")"
@@ -14,6 +15,11 @@
         "-l:librdkafka.so.1",
         "-Wl,-rpath,<(rdkafka_dir)/build/deps"
       ]
+    },
+    {
+      "target_name": "lux_json",
+      "sources": ["record_json.c"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-override-init"]
     }
   ]
 }

@@ -1,4 +1,4 @@
-// Builds the native batch produce addon (native/lux_native.c) for the running Node's ABI, against node-rdkafka's librdkafka; skipped when up to date.
+// Builds the native addons for the running Node's ABI — the batch produce and consume (native/lux_native.c, against node-rdkafka's librdkafka) and the record serializer (native/record_json.c) — skipped when up to date.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,14 +9,17 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const rdkafkaDir = path.dirname(require.resolve('node-rdkafka/package.json'));
 const librdkafka = path.join(rdkafkaDir, 'build', 'deps', 'librdkafka.so.1');
-const out = path.join(here, 'build', `abi-${process.versions.modules}`, 'lux_native.node');
+const outDir = path.join(here, 'build', `abi-${process.versions.modules}`);
+const addons = ['lux_native', 'lux_json'];
 
 if (!existsSync(librdkafka)) {
   console.error(`native: ${librdkafka} is missing: node-rdkafka was not built (run npm ci, or npm rebuild node-rdkafka)`);
   process.exit(1);
 }
-const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
-if (existsSync(out) && inputs.every((f) => statSync(f).mtimeMs <= statSync(out).mtimeMs)) process.exit(0);
+const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'record_json.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
+const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
+const outs = addons.map((a) => path.join(outDir, `${a}.node`));
+if (outs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) process.exit(0);
 
 // npm tells its scripts where its own node-gyp is; outside npm, the one npm ships beside this node, else PATH's.
 const bundled = path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
@@ -27,6 +30,6 @@ const prefix = path.resolve(path.dirname(process.execPath), '..');
 const nodedir = process.env.npm_config_nodedir || (existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : '');
 const flags = ['rebuild', `--directory=${here}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 execFileSync(cmd, [...args, ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
-mkdirSync(path.dirname(out), { recursive: true });
-copyFileSync(path.join(here, 'build', 'Release', 'lux_native.node'), out);
-console.log(`native: built ${path.relative(process.cwd(), out)} (Node ${process.version}, librdkafka of ${path.relative(process.cwd(), rdkafkaDir) || '.'})`);
+mkdirSync(outDir, { recursive: true });
+for (const a of addons) copyFileSync(path.join(here, 'build', 'Release', `${a}.node`), path.join(outDir, `${a}.node`));
+console.log(`native: built ${outs.map((o) => path.relative(process.cwd(), o)).join(', ')} (Node ${process.version}, librdkafka of ${path.relative(process.cwd(), rdkafkaDir) || '.'})`);

@@ -299,6 +299,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     producerOwn: { 'queue.buffering.max.kbytes': budgetKb },
     nativeProduce: config.pipeline.native_produce,
     nativeConsume: config.pipeline.native_consume,
+    nativeJson: config.pipeline.native_json,
     workerData: {
       format: format.name,
       decoder: decoderModule,

@@ -10,6 +10,7 @@ import { RingViews, createRingShared, type RingSizes } from './transport/batch-r
 import { warmUpMessages } from './transport/warm-up.js';
 import { InflightBatches, type DecodedPass } from './transport/inflight.js';
 import type { ReferenceVersion } from './enrich/reference.js';
+import { loadRecordJson } from './enrich/native-record-json.js';
 import { PassWriter, type WrittenPass } from './sink/pass-writer.js';
 import { TransactionalSink } from './sink/transactional-producer.js';
 import { TransactionCycle } from './sink/transaction-cycle.js';
@@ -45,6 +46,8 @@ export interface PipelineOptions {
   nativeProduce?: boolean;
   /** batches are read through the native batch consume (default true; see KafkaSource) */
   nativeConsume?: boolean;
+  /** the decode workers write records' JSON through the native serializer (default true; enrich/native-record-json.ts) */
+  nativeJson?: boolean;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
@@ -113,6 +116,8 @@ export class Pipeline {
   private readonly writer: PassWriter;
   private readonly cycle: TransactionCycle;
   private pool: Piscina | undefined;
+  /** the decode workers write JSON through the native serializer (decided at start) */
+  private jsonNative = false;
   private stopping = false;
   private quiesceWaiters: (() => void)[] = [];
   private batchSize: number = PIPELINE_INTERNALS.batchStart;
@@ -240,7 +245,7 @@ export class Pipeline {
       stricterFIFO: true,
       idleTimeout: Infinity,
       atomics: 'sync',
-      workerData: { ring: this.views.shared, ...this.o.workerData },
+      workerData: { ring: this.views.shared, ...this.o.workerData, nativeJson: this.nativeJson() },
     });
     this.batches.attach(this.pool);
     // the decode workers warm up while the clients connect: the first records do not run through cold code
@@ -251,8 +256,18 @@ export class Pipeline {
     await this.source.partitions(connectTimeoutMs);
     await warming;
     this.source.subscribe();
-    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume }, 'pipeline started');
+    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume, nativeJson: this.jsonNative }, 'pipeline started');
     this.loopDone = this.loop();
+  }
+
+  /** Whether the decode workers write JSON natively: asked for (pipeline.native_json) and the addon loads here. */
+  private nativeJson(): boolean {
+    if (this.o.nativeJson === false) return (this.jsonNative = false);
+    const load = loadRecordJson();
+    if (load.addon === undefined) {
+      this.o.log.warn({ reason: load.reason }, 'the native record serializer is not available: the decode workers write JSON in JavaScript (same bytes, more CPU)');
+    }
+    return (this.jsonNative = load.addon !== undefined);
   }
 
   /** Synthetic frames through every step of each decode worker, with no effect (transport/warm-up.ts). */

@@ -112,6 +112,8 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --no-native-produce     the daemon produces through node-rdkafka, one call a record (pipeline.native_produce
                           false), to measure what the native batch produce saves
   --no-native-consume     the daemon reads through node-rdkafka's consume(n) (pipeline.native_consume false)
+  --no-native-json        the decode workers write JSON in JavaScript (pipeline.native_json false), to measure what
+                          the native record serializer saves
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline (in max and in rate mode)
@@ -144,6 +146,8 @@ export interface BenchOptions {
   nativeProduce: boolean;
   /** the daemon's native batch consume on (the default) or off (--no-native-consume) */
   nativeConsume: boolean;
+  /** the decode workers' native record serializer on (the default) or off (--no-native-json) */
+  nativeJson: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
@@ -173,6 +177,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     'no-kpis': { type: 'boolean' },
     'no-native-produce': { type: 'boolean' },
     'no-native-consume': { type: 'boolean' },
+    'no-native-json': { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
@@ -209,6 +214,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     kpis: !(v['no-kpis'] ?? false),
     nativeProduce: !(v['no-native-produce'] ?? false),
     nativeConsume: !(v['no-native-consume'] ?? false),
+    nativeJson: !(v['no-native-json'] ?? false),
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
@@ -257,6 +263,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     profileDir: o.profileDir,
     nativeProduce: o.nativeProduce,
     nativeConsume: o.nativeConsume,
+    nativeJson: o.nativeJson,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -321,7 +328,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, native_consume: o.nativeConsume, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, native_consume: o.nativeConsume, native_json: o.nativeJson, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
       commit: sourceCommit(),
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },

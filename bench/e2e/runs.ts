@@ -39,6 +39,8 @@ export interface BenchSettings {
   nativeProduce: boolean;
   /** the daemon's native batch consume (false: pipeline.native_consume false) */
   nativeConsume: boolean;
+  /** the decode workers' native record serializer (false: pipeline.native_json false) */
+  nativeJson: boolean;
   /** the max-mode daemon runs with --cpu-prof into this directory */
   profileDir?: string;
   /** where frames files and daemon configs go */
@@ -194,6 +196,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  commit_interval_ms: ${s.commitIntervalMs}`,
       `  native_produce: ${s.nativeProduce}`,
       `  native_consume: ${s.nativeConsume}`,
+      `  native_json: ${s.nativeJson}`,
       'http:',
       '  port: 0',
       'log:',

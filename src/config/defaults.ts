@@ -65,6 +65,8 @@ export const DEFAULTS = {
     native_produce: true,
     /** the native batch consume; false: node-rdkafka's consume(n), a JS object and two Buffers a message */
     native_consume: true,
+    /** the native record serializer in the decode workers; false: the JavaScript writer (same bytes, more CPU) */
+    native_json: true,
   },
   sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
   http: { host: '127.0.0.1', port: 9464 },

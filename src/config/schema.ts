@@ -383,6 +383,8 @@ export const configSchema = z.strictObject({
       native_produce: bool().default(DEFAULTS.pipeline.native_produce),
       /** Read each batch from librdkafka as one buffer (native/lux_native.c) rather than node-rdkafka's object a message. */
       native_consume: bool().default(DEFAULTS.pipeline.native_consume),
+      /** Write each slot's records' JSON in the decode worker through native/record_json.c rather than in JavaScript. */
+      native_json: bool().default(DEFAULTS.pipeline.native_json),
     })
     .prefault({}),
   sla: section({

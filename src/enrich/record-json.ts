@@ -9,6 +9,11 @@
 import {
   F_APN,
   F_IMSI,
+  MSG_WORDS,
+  M_COUNT,
+  M_FIRST,
+  M_REASON,
+  REC_BYTES,
   F_RSRP,
   F_SETUP_LATENCY,
   F_TARGET_CELL,
@@ -31,6 +36,7 @@ import {
   R_TIME_F64,
   R_VD_LEN,
   R_VD_PTR,
+  type SlotGeometry,
 } from '../decode/layout.js';
 import { ratName, resultName, typeName } from '../decode/codes.js';
 import {
@@ -59,8 +65,10 @@ const latin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 class Lit {
   readonly words: Uint32Array;
   readonly tail: Uint8Array;
+  readonly bytes: Uint8Array;
   constructor(text: string) {
     const b = latin(text);
+    this.bytes = b;
     const n = b.length >>> 2;
     this.words = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.words[i] = (b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24)) >>> 0;
@@ -107,6 +115,28 @@ for (let t = 0; t < N_TYPES; t++) {
     }
   }
 }
+
+/**
+ * Every constant of the output in one blob, for the native writer (native/record_json.c, its `K_*` order: the keys,
+ * `null`, then the enum combinations): `at` holds each one's (start, end) in `bytes`.
+ */
+export const RECORD_JSON_CONSTANTS = (() => {
+  const all = [
+    K_EVENT_TIME, K_EQUIPMENT_ID, K_FRAME_SEQ, K_RECORD_INDEX, K_CAUSE_CODE, K_DURATION, K_BYTES_UP, K_BYTES_DOWN, K_IMSI,
+    K_APN, K_RSRP, K_TARGET_CELL, K_SETUP_LATENCY, K_VENDOR_DETAIL, K_EQUIPMENT, K_EQ_NAME, K_EQ_MODEL, K_EQ_VENDOR,
+    K_EQ_SITE, K_EQ_REGION, K_CAUSE, K_MAINTENANCE, NULL, ...ENUMS_LIT,
+  ];
+  const bytes = new Uint8Array(all.reduce((n, l) => n + l.bytes.length, 0));
+  const at = new Uint32Array(all.length * 2);
+  let p = 0;
+  all.forEach((l, i) => {
+    bytes.set(l.bytes, p);
+    at[2 * i] = p;
+    p += l.bytes.length;
+    at[2 * i + 1] = p;
+  });
+  return { bytes, at, types: N_TYPES, results: N_RESULTS, rats: N_RATS };
+})();
 
 /** Escape form of each byte inside a JSON string: 0 copy as is, else the escape's second char (u = \u00XX). */
 const ESCAPE = new Uint8Array(256);
@@ -257,6 +287,29 @@ function writeEscaped(out: Uint8Array, pos: number, src: Uint8Array, start: numb
   return pos;
 }
 
+/** How far one `writeSlot` call got. */
+export interface SlotWrite {
+  /** the message it stopped at (the slot's count when every record was written) */
+  done: number;
+  /** the record of message `done` to resume from (0 unless the output filled inside a frame) */
+  doneRecord: number;
+  /** records written */
+  records: number;
+  /** the output area filled before the slot's records ended */
+  full: boolean;
+}
+
+/** A slot's decoded records → their JSON in the slot's output area: RecordJsonWriter, or the native writer (native-record-json.ts). */
+export interface SlotWriter {
+  use(reference: Snapshot | Reference): void;
+  /**
+   * Writes the records of messages [from, count) of the slot (from record `fromRecord` of the first; dead-lettered
+   * frames skipped) one after another into `out` from 0, the end offset of each into `ends`, until they end or `out`
+   * might not hold the next. `wrap` (warm-up passes, whose bytes are thrown away) starts again at 0 instead of stopping.
+   */
+  writeSlot(geo: SlotGeometry, count: number, from: number, fromRecord: number, out: Uint8Array, ends: Uint32Array, wrap: boolean): SlotWrite;
+}
+
 /**
  * Serializes decoded records from one shared memory. Bind it to the memory's buffer (again after the memory grows),
  * then call `write` per record. Swap reference data between batches with `use`.
@@ -265,7 +318,7 @@ function writeEscaped(out: Uint8Array, pos: number, src: Uint8Array, start: numb
  * read at write time from the vendor table of the overlay (complete) or else the base, so a vendor rename shows on every
  * equipment of that vendor without touching the equipment rows.
  */
-export class RecordJsonWriter {
+export class RecordJsonWriter implements SlotWriter {
   private reference!: Reference;
   private base!: Snapshot;
   private overlay: Snapshot | null = null;
@@ -315,6 +368,34 @@ export class RecordJsonWriter {
     this.mem32 = new Uint32Array(memory);
     this.memI32 = new Int32Array(memory);
     this.memF64 = new Float64Array(memory);
+  }
+
+  writeSlot(geo: SlotGeometry, count: number, from: number, fromRecord: number, out: Uint8Array, ends: Uint32Array, wrap: boolean): SlotWrite {
+    const u32 = this.mem32;
+    let pos = 0;
+    let written = 0;
+    let m = from;
+    let r = fromRecord;
+    let full = false;
+    for (; m < count && !full; m++, r = 0) {
+      const row = (geo.msgPtr >>> 2) + m * MSG_WORDS;
+      if (u32[row + M_REASON] !== 0) continue;
+      const first = u32[row + M_FIRST];
+      const n = u32[row + M_COUNT];
+      for (; r < n; r++) {
+        const rec = geo.recPtr + (first + r) * REC_BYTES;
+        let next = written < ends.length ? this.write(rec, out, pos) : -1;
+        if (next < 0 && wrap && pos > 0) next = this.write(rec, out, (pos = 0));
+        if (next < 0) {
+          full = true;
+          break;
+        }
+        pos = next;
+        ends[written++] = pos;
+      }
+      if (full) break;
+    }
+    return { done: m, doneRecord: full ? r : 0, records: written, full };
   }
 
   /**

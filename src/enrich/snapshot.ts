@@ -514,6 +514,7 @@ export class Snapshot {
   private readonly ivMask: number;
   private readonly ivShift: number;
   private vendorIds: Map<string, number> | undefined;
+  private layout: Uint32Array | undefined;
 
   constructor(sab: SharedArrayBuffer) {
     const u32 = new Uint32Array(sab);
@@ -567,6 +568,19 @@ export class Snapshot {
     this.ivHash = l.ivHash / 4;
     this.ivMask = c.ivCap - 1;
     this.ivShift = shiftFor(c.ivCap);
+  }
+
+  /**
+   * The table offsets and hash parameters the native record serializer (native/record_json.c) reads this snapshot by,
+   * in its `S_*` order; made once.
+   */
+  layoutWords(): Uint32Array {
+    this.layout ??= Uint32Array.of(
+      this.eqBase, this.eqHash, this.eqMask, this.eqShift, this.vendorBase, this.vendorCount, this.errBase, this.errHash,
+      this.errMask, this.errShift, this.ivBase, this.ivStartBase, this.ivEndBase, this.ivHash, this.ivMask, this.ivShift,
+      this.interventionCount, this.strBase, this.poolBase, this.stringCount,
+    );
+    return this.layout;
   }
 
   /** Row of an equipment_id (u32), or -1. */

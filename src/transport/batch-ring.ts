@@ -67,6 +67,8 @@ export class RingViews {
   readonly outputs: OutputGeometry[];
   /** per slot, a view of exactly its JSON area, so a writer bounded by its array cannot spill into the next slot */
   readonly json: Uint8Array[];
+  /** per slot, its record-end offsets: one u32 a record the slot can hold */
+  readonly ends: Uint32Array[];
 
   constructor(readonly shared: RingShared) {
     const buf = shared.memory.buffer as unknown as SharedArrayBuffer;
@@ -79,11 +81,13 @@ export class RingViews {
     this.slots = [];
     this.outputs = [];
     this.json = [];
+    this.ends = [];
     for (let i = 0; i < shared.sizes.slots; i++) {
       this.slots.push(slotGeometry(i, shared.sizes.maxMessages, shared.sizes.frameBytes));
       const out = outputGeometry(shared.sizes, i);
       this.outputs.push(out);
       this.json.push(this.outU8.subarray(out.jsonPtr, out.jsonPtr + out.jsonBytes));
+      this.ends.push(this.outU32.subarray(out.endsIndex, out.endsIndex + this.slots[i].maxRecords));
     }
   }
 

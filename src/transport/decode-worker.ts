@@ -3,9 +3,10 @@ import { workerData } from 'node:worker_threads';
 import type { CompiledDecoder } from '../decode/wasm-decoder.js';
 import { decoderFormat } from '../decode/registry.js';
 import { TRANSPORT_INTERNALS } from '../config/internals.js';
-import { MSG_WORDS, M_COUNT, M_FIRST, M_PARTITION, M_REASON, REC_BYTES, REC_WORDS } from '../decode/layout.js';
+import { MSG_WORDS, M_COUNT, M_FIRST, M_PARTITION, M_REASON, REC_WORDS } from '../decode/layout.js';
 import { openReference, type ReferenceVersion } from '../enrich/reference.js';
-import { RecordJsonWriter } from '../enrich/record-json.js';
+import { RecordJsonWriter, type SlotWriter } from '../enrich/record-json.js';
+import { loadRecordJson, NativeRecordJsonWriter } from '../enrich/native-record-json.js';
 import { RingViews, type RingShared } from './batch-ring.js';
 import type { SlotGeometry } from '../decode/layout.js';
 import type { DecodeResult, DecodeTask } from './decode-task.js';
@@ -32,6 +33,8 @@ interface DecodeWorkerData {
   alarmFeeds?: FeedChannel[];
   alarmClaims?: SharedArrayBuffer;
   kpis?: WorkerKpis;
+  /** write the JSON through the native serializer (the main thread checked that it loads: pipeline.native_json) */
+  nativeJson?: boolean;
 }
 
 const data = workerData as DecodeWorkerData;
@@ -39,7 +42,14 @@ const views = new RingViews(data.ring);
 const decoder = decoderFormat(data.format).create(data.ring.memory, data.decoder);
 let referenceVersion = data.reference.version;
 const firstReference = openReference(data.reference.base, data.reference.overlay);
-const writer = new RecordJsonWriter(firstReference, data.ring.memory.buffer);
+const writer = slotWriter(data);
+/** The native serializer when the main thread chose it, else the JavaScript one: the same bytes. */
+function slotWriter(d: DecodeWorkerData): SlotWriter {
+  if (d.nativeJson !== true) return new RecordJsonWriter(firstReference, d.ring.memory.buffer);
+  const load = loadRecordJson();
+  if (load.addon === undefined) throw new Error(`the native record serializer does not load in a decode worker: ${load.reason}`);
+  return new NativeRecordJsonWriter(load.addon, firstReference, d.ring.memory.buffer);
+}
 /** A batch's KPI accumulator on the first reference data (absent: KPIs off). */
 function newPartials(k: WorkerKpis | undefined): BatchPartials | undefined {
   if (k === undefined) return undefined;
@@ -106,10 +116,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   const warmup = task.warmup === true;
   const partials = warmup ? warmKpis : kpis;
   const geo = views.slots[task.slot];
-  const out = views.outputs[task.slot];
   const u32 = views.u32;
-  const json = views.json[task.slot];
-  const outU32 = views.outU32;
   const t0 = process.hrtime.bigint();
   let decoded = 0;
   let kpiBytes: Uint8Array | undefined;
@@ -123,39 +130,17 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   }
   const t1 = process.hrtime.bigint();
 
-  let pos = 0;
-  let written = 0;
-  let m = task.from;
-  let r = task.fromRecord;
-  let full = false;
-  for (; m < task.count && !full; m++, r = 0) {
-    const row = (geo.msgPtr >>> 2) + m * MSG_WORDS;
-    if (u32[row + M_REASON] !== 0) continue;
-    const first = u32[row + M_FIRST];
-    const count = u32[row + M_COUNT];
-    for (; r < count; r++) {
-      let next = writer.write(geo.recPtr + (first + r) * REC_BYTES, json, pos);
-      if (next < 0 && warmup && pos > 0) next = writer.write(geo.recPtr + (first + r) * REC_BYTES, json, (pos = 0));
-      if (next < 0) {
-        full = true;
-        break;
-      }
-      pos = next;
-      outU32[out.endsIndex + written] = pos;
-      written++;
-    }
-    if (full) break;
-  }
-  if (full && written === 0) {
-    throw new Error(`the output area of slot ${task.slot} (${out.jsonBytes} bytes) cannot hold one record; raise pipeline.batch_max_bytes`);
+  const w = writer.writeSlot(geo, task.count, task.from, task.fromRecord, views.json[task.slot], views.ends[task.slot], warmup);
+  if (w.full && w.records === 0) {
+    throw new Error(`the output area of slot ${task.slot} (${views.outputs[task.slot].jsonBytes} bytes) cannot hold one record; raise pipeline.batch_max_bytes`);
   }
   const t2 = process.hrtime.bigint();
   const result: DecodeResult = {
     latency: undefined,
     slot: task.slot,
-    done: m,
-    doneRecord: full ? r : 0,
-    records: written,
+    done: w.done,
+    doneRecord: w.doneRecord,
+    records: w.records,
     decoded,
     snapshotVersion: task.reference.version,
     decodeNs: Number(t1 - t0),

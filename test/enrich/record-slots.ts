@@ -26,7 +26,16 @@ import {
   R_VD_LEN,
   R_VD_PTR,
   REC_BYTES,
+  MSG_WORDS,
+  M_COUNT,
+  M_FIRST,
+  M_REASON,
+  type SlotGeometry,
 } from '../../src/decode/layout.js';
+import { RecordJsonWriter, type SlotWriter } from '../../src/enrich/record-json.js';
+import { loadRecordJson, NativeRecordJsonWriter } from '../../src/enrich/native-record-json.js';
+import type { Reference } from '../../src/enrich/reference.js';
+import type { Snapshot } from '../../src/enrich/snapshot.js';
 
 export interface RecordFields {
   timeMs: number;
@@ -188,4 +197,36 @@ export function randomRecord(rand: () => number, equipmentIds: readonly number[]
   if (rand() < 0.5) r.setupLatencyMs = Math.floor(rand() * 65536);
   if (rand() < 0.5) r.vendorDetail = randomText(rand);
   return r;
+}
+
+/**
+ * Both record serializers, by name: the tests hold each to the same bytes. The native one must load here (npm test
+ * builds it): a missing addon fails the tests that use it rather than skipping them.
+ */
+export const SLOT_WRITERS: readonly [string, (reference: Snapshot | Reference, memory: SharedArrayBuffer) => SlotWriter][] = [
+  ['RecordJsonWriter', (reference, memory) => new RecordJsonWriter(reference, memory)],
+  [
+    'NativeRecordJsonWriter',
+    (reference, memory) => {
+      const load = loadRecordJson();
+      if (load.addon === undefined) throw new Error(load.reason);
+      return new NativeRecordJsonWriter(load.addon, reference, memory);
+    },
+  ],
+];
+
+/**
+ * Writes the record at `ptr` of an arena (whose first 32 bytes are free: base ≥ 32) through `writeSlot`, as a slot of
+ * one message holding that one record; returns the end offset in `out`, or -1 when it might not fit.
+ */
+export function writeOne(writer: SlotWriter, arena: RecordArena, ptr: number, out: Uint8Array): number {
+  const u32 = new Uint32Array(arena.memory, 0, MSG_WORDS);
+  u32.fill(0);
+  u32[M_REASON] = 0;
+  u32[M_FIRST] = (ptr - arena.base) / REC_BYTES;
+  u32[M_COUNT] = 1;
+  const geo = { msgPtr: 0, recPtr: arena.base } as SlotGeometry;
+  const ends = new Uint32Array(1);
+  const w = writer.writeSlot(geo, 1, 0, 0, out, ends, false);
+  return w.records === 1 ? ends[0] : -1;
 }

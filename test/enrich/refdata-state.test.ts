@@ -7,7 +7,7 @@ import { RefdataState } from '../../src/enrich/refdata-state.js';
 import { isBadUpdate, readUpdate, type RowUpdate } from '../../src/enrich/refdata-update.js';
 import { buildSnapshot } from '../../src/enrich/snapshot.js';
 import type { RefTables } from '../../src/enrich/csv-tables.js';
-import { RecordArena, prng, randomRecord } from './record-slots.js';
+import { RecordArena, SLOT_WRITERS, prng, randomRecord, writeOne } from './record-slots.js';
 
 const T = Date.UTC(2024, 0, 1);
 const H = 3600_000;
@@ -83,6 +83,7 @@ describe('RefdataState overlays', () => {
       const a = new RecordJsonWriter(live, arena.memory);
       const b = new RecordJsonWriter(full, arena.memory);
       const out = new Uint8Array(Math.max(recordJsonCapacity(live), recordJsonCapacity(full)));
+      const slotWriters = SLOT_WRITERS.map(([, make]) => make(live, arena.memory));
       const out2 = new Uint8Array(out.length);
       for (let i = 0; i < 400; i++) {
         if (i % 64 === 0) arena.resetText();
@@ -92,6 +93,8 @@ describe('RefdataState overlays', () => {
         const got = Buffer.from(out.subarray(0, ea)).toString();
         expect(got, `round ${round}, record ${i}`).toBe(Buffer.from(out2.subarray(0, eb)).toString());
         expect(got).toBe(plain.recordJson(arena.memory, ptr));
+        // a whole slot's path, through both serializers, on the same base + overlay
+        for (const w of slotWriters) expect(Buffer.from(out.subarray(0, writeOne(w, arena, ptr, out))).toString()).toBe(got);
       }
       // the allocating lookups agree with the writer too
       for (const id of ids) expect(live.equipmentJson(id)).toBe(new Reference(full).equipmentJson(id));
