@@ -1,5 +1,5 @@
 # Built by native/build.mjs (npm run build:native): lux_native links the librdkafka node-rdkafka built and loaded;
-# lux_json (the decode worker's record serializer) links nothing but Node.
+# lux_json (the decode worker's record serializer) and lux_thread (thread names) link nothing but Node.
 {
   "variables": {
     "rdkafka_dir": "<!(node -p \"require('path').dirname(require.resolve('node-rdkafka/package.json'))\")"
@@ -20,6 +20,11 @@
       "target_name": "lux_json",
       "sources": ["record_json.c"],
       "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-override-init"]
+    },
+    {
+      "target_name": "lux_thread",
+      "sources": ["thread_name.c"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"]
     }
   ]
 }

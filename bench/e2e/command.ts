@@ -74,6 +74,8 @@ export interface BenchResult {
   kcat_ratio: number | null;
   /** daemon user + system CPU per record over the timed window, µs (max run; else the rate run) */
   cpu_per_record_us: number | null;
+  /** the same by thread group (main, decode, kpi, alarm, refdata, librdkafka, v8+libuv; src/service/thread-name.ts) */
+  cpu_per_record_by_thread_us: Record<string, number> | null;
   /** the passthrough at the same rate, visible − event time, ms: a floor for any exactly-once copier on this machine */
   baseline_latency_ms: Latency | null;
   /** LUX p99 / the passthrough's p99 at the same rate */
@@ -317,6 +319,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     kcat_records_per_s: runs.kcat === undefined ? null : round(runs.kcat.recordsPerS),
     kcat_ratio: lux !== undefined && runs.kcat !== undefined ? round(lux.recordsPerS / runs.kcat.recordsPerS, 3) : null,
     cpu_per_record_us: (lux ?? rate)?.cpuPerRecordUs ?? null,
+    cpu_per_record_by_thread_us: (lux ?? rate)?.threadCpuUs ?? null,
     baseline_latency_ms: ratePt === undefined ? null : pick(ratePt.latencyMs),
     latency_p99_ratio: rate !== undefined && ratePt !== undefined && ratePt.latencyMs.p99 > 0 ? round(rate.latencyMs.p99 / ratePt.latencyMs.p99, 2) : null,
     latency_breakdown_ms: rate?.breakdown ?? null,
@@ -393,6 +396,8 @@ export function formatResult(r: BenchResult): string {
   if (r.ratio !== null) rows.push(['LUX / passthrough', num(r.ratio), `≥ ${TARGETS.ratio}`, verdict(r.ratio >= TARGETS.ratio)]);
   if (r.kcat_ratio !== null) rows.push(['LUX / kcat', num(r.kcat_ratio), '', '']);
   if (r.cpu_per_record_us !== null) rows.push(['daemon CPU per record', num(r.cpu_per_record_us, ' µs'), `≤ ${TARGETS.cpuPerRecordUs} µs`, verdict(r.cpu_per_record_us <= TARGETS.cpuPerRecordUs)]);
+  const byThread = r.cpu_per_record_by_thread_us;
+  if (byThread !== null) rows.push(['  by thread', Object.entries(byThread).map(([g, us]) => `${g} ${us.toFixed(1)}`).join(' · ') + ' µs', '', '']);
   for (const [k, label] of [['lux', 'CPU, lux max run'], ['passthrough', 'CPU, passthrough run'], ['kcat', 'CPU, kcat run']] as const) {
     const l = r.load[k];
     if (l !== undefined) rows.push([label, formatLoad(l), '', '']);
@@ -469,6 +474,7 @@ function report(r: BenchResult): string {
     ['LUX / passthrough', num(r.ratio)],
     ['LUX / kcat', num(r.kcat_ratio)],
     ['daemon CPU per record', num(r.cpu_per_record_us, ' µs')],
+    ['daemon CPU per record by thread', r.cpu_per_record_by_thread_us === null ? '—' : Object.entries(r.cpu_per_record_by_thread_us).map(([g, us]) => `${g} ${us.toFixed(1)} µs`).join(' · ')],
     ['latency (ms)', r.latency_ms === null ? '—' : pct(r.latency_ms)],
     ['passthrough at the same rate (ms)', r.baseline_latency_ms === null ? '—' : pct(r.baseline_latency_ms)],
     ['daemon peak RSS', num(r.rss_mb_max, ' MB')],

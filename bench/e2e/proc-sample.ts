@@ -53,3 +53,63 @@ export class ProcSampler {
     return this.last;
   }
 }
+
+/** The groups a daemon's threads are counted in, in report order (src/service/thread-name.ts names LUX's own). */
+export const THREAD_GROUPS = ['main', 'decode', 'kpi', 'alarm', 'refdata', 'librdkafka', 'v8+libuv'] as const;
+
+/** The group of one thread: the main thread (id = pid), LUX's named threads, librdkafka's (rdk:*), else V8's and libuv's helpers. */
+export function threadGroup(pid: number, tid: number, comm: string): (typeof THREAD_GROUPS)[number] {
+  if (tid === pid) return 'main';
+  if (comm === 'lux-decode') return 'decode';
+  if (comm === 'lux-kpi') return 'kpi';
+  if (comm === 'lux-alarm') return 'alarm';
+  if (comm === 'lux-refdata') return 'refdata';
+  if (comm.startsWith('rdk:')) return 'librdkafka';
+  return 'v8+libuv';
+}
+
+/** CPU seconds of each live thread of a process, keyed by thread id, with its group; empty once it is gone. */
+export function readThreadCpu(pid: number): Map<number, { group: string; cpuS: number }> {
+  const out = new Map<number, { group: string; cpuS: number }>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tids) {
+    try {
+      const comm = fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), { group: threadGroup(pid, Number(t), comm), cpuS: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** A process's CPU by thread group over a window: the threads' CPU at `stop` minus at construction (a thread born meanwhile counts from 0). */
+export class ThreadMeter {
+  private readonly before: Map<number, { group: string; cpuS: number }>;
+
+  constructor(private readonly pid: number) {
+    this.before = readThreadCpu(pid);
+  }
+
+  /** CPU seconds per group over the window (threads that ended inside it are not seen). */
+  stop(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [tid, t] of readThreadCpu(this.pid)) out[t.group] = (out[t.group] ?? 0) + t.cpuS - (this.before.get(tid)?.cpuS ?? 0);
+    return out;
+  }
+}
+
+/** µs of CPU a record per thread group, in report order, groups with no CPU left out. */
+export function perRecordByThread(cpuS: Record<string, number>, records: number): Record<string, number> | undefined {
+  if (records <= 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const g of THREAD_GROUPS) if ((cpuS[g] ?? 0) > 0) out[g] = Math.round((cpuS[g] / records) * 1e7) / 10;
+  return out;
+}

@@ -10,7 +10,7 @@ import { writePack } from './frame-pack.js';
 import { OffsetWatch, sleep, TopicConsumer, uniqueName } from './kafka.js';
 import type { ProbeResult } from './latency-probe.js';
 import { LoadMeter, type RunLoad } from './machine-load.js';
-import { ProcSampler, type ProcUsage } from './proc-sample.js';
+import { perRecordByThread, ProcSampler, ThreadMeter, type ProcUsage } from './proc-sample.js';
 import { ProgressBar } from './progress.js';
 import {
   createRunTopics, passthroughArgs, readChecksum, runTopics, sharedProcesses, traffic, verifyLux, waitCommitted, writeDaemonConfig, type BenchSettings,
@@ -65,6 +65,8 @@ export interface RateRun {
   load: RunLoad;
   /** the runner's CPU in that window per record, µs */
   cpuPerRecordUs: number | undefined;
+  /** the daemon's CPU per record by thread group over the timed window, µs (LUX only) */
+  threadCpuUs?: Record<string, number>;
   generator: GeneratorReport;
   /** the daemon's latency breakdown (LUX only) */
   breakdown?: LatencyBreakdown;
@@ -108,6 +110,7 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
   let report: GeneratorReport;
   let result: ProbeResult;
   let breakdown: LatencyBreakdown | undefined;
+  let threads: Record<string, number> | undefined;
   let goAt = 0;
   const label = `${what === 'lux' ? 'lux' : 'passthrough'} @ ${s.rate.toLocaleString('en-US')} rec/s`;
   try {
@@ -124,6 +127,7 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
       { name: 'probe', pids: probe.pid },
       ...sharedProcesses(s),
     ]);
+    const threadMeter = what === 'lux' ? new ThreadMeter(runner.pid) : undefined;
     goAt = Date.now();
     gen.tell('go');
     const bar = new ProgressBar(label, s.durationS, 's', s.progress, false);
@@ -149,6 +153,7 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
       await sleep(20);
     }
     load = meter.stop();
+    threads = threadMeter?.stop();
     usage = sampler.stop();
     if (before !== undefined) {
       const after = await scrapeMetrics(runner.httpUrl!).catch(() => undefined);
@@ -184,6 +189,7 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
     usage,
     load,
     cpuPerRecordUs: runnerCpu === null || report.good_records === 0 ? undefined : Math.round((runnerCpu / report.good_records) * 1e7) / 10,
+    ...(threads === undefined ? {} : { threadCpuUs: perRecordByThread(threads, report.good_records) }),
     generator: report,
     ...(breakdown === undefined ? {} : { breakdown }),
     ...v,

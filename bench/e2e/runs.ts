@@ -11,7 +11,7 @@ import { expectedFromFrames, FramesFile, LUX_BIN, REFDATA, type Expected } from 
 import { createTopics, OffsetWatch, PreloadProducer, sleep, TopicConsumer, uniqueName } from './kafka.js';
 import { brokerPid, childPids } from './listener-pid.js';
 import { LoadMeter, type RunLoad } from './machine-load.js';
-import { ProcSampler, type ProcUsage } from './proc-sample.js';
+import { perRecordByThread, ProcSampler, ThreadMeter, type ProcUsage } from './proc-sample.js';
 import { ProgressBar } from './progress.js';
 
 export const PASSTHROUGH_JS = path.join(ROOT, 'dist', 'bench', 'e2e', 'passthrough.js');
@@ -98,6 +98,8 @@ export interface ThroughputRun {
   load: RunLoad;
   /** the runner's CPU in the timed window per record, µs (undefined for kcat, whose pipe is measured in `load`) */
   cpuPerRecordUs: number | undefined;
+  /** the daemon's CPU per record by thread group over the timed window, µs (LUX only; proc-sample.ts THREAD_GROUPS) */
+  threadCpuUs?: Record<string, number>;
   /** the daemon's own latency breakdown over the timed window (LUX only) */
   breakdown?: LatencyBreakdown;
   /** [seconds since assignment, records/s over the previous sample interval] */
@@ -280,6 +282,7 @@ async function runOverPreload(s: BenchSettings, pre: Preloaded, name: 'lux' | 'p
   let usage: ProcUsage | undefined;
   let load: RunLoad;
   let breakdown: LatencyBreakdown | undefined;
+  let threads: Record<string, number> | undefined;
   let t1: number;
   let t0: number;
   try {
@@ -287,8 +290,10 @@ async function runOverPreload(s: BenchSettings, pre: Preloaded, name: 'lux' | 'p
     let before: Scrape | undefined;
     if (name === 'lux' && child.httpUrl !== undefined) before = await scrapeMetrics(child.httpUrl).catch(() => undefined);
     const meter = new LoadMeter([{ name: name === 'lux' ? 'daemon' : 'passthrough', pids: child.pid }, ...sharedProcesses(s)]);
+    const threadMeter = name === 'lux' ? new ThreadMeter(child.pid) : undefined;
     t1 = await waitCommitted(s, watch, child, pre.frames, t0, bar, series);
     load = meter.stop();
+    threads = threadMeter?.stop();
     usage = sampler.stop();
     if (before !== undefined) {
       const after = await scrapeMetrics(child.httpUrl!).catch(() => undefined);
@@ -306,6 +311,7 @@ async function runOverPreload(s: BenchSettings, pre: Preloaded, name: 'lux' | 'p
   return {
     name, records, frames: pre.frames, seconds, wallSeconds: (t1 - started) / 1000, recordsPerS: records / seconds, usage, load,
     cpuPerRecordUs: runnerCpu === null || records === 0 ? undefined : Math.round((runnerCpu / records) * 1e7) / 10,
+    ...(threads === undefined ? {} : { threadCpuUs: perRecordByThread(threads, records) }),
     ...(breakdown === undefined ? {} : { breakdown }),
     series, verified: false, verification: '',
   };

@@ -14,6 +14,7 @@ import { NO_MAINTENANCE, type AlarmEvent, type MaintenanceLookup, type RuleOptio
 import { AlarmCore, type AlarmCoreCounters, type ChangelogEntry } from './core.js';
 import { AlarmStateError } from './state-codec.js';
 import { restoreState } from './state-merge.js';
+import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
 
 // ── the worker entry
 
@@ -191,6 +192,7 @@ async function runThread(data: AlarmThreadData): Promise<void> {
 }
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'lux-alarm-thread') {
+  nameThread(THREAD_NAMES.alarm);
   void runThread(workerData as AlarmThreadData);
 }
 

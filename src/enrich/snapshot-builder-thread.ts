@@ -9,6 +9,7 @@ import { loadRefTables } from './csv-tables.js';
 import { RefdataState, type RowCounts } from './refdata-state.js';
 import { isBadUpdate, readUpdate, type BadUpdateReason, type RawUpdate } from './refdata-update.js';
 import { buildSnapshotSteps, withVersion, type Snapshot } from './snapshot.js';
+import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
 
 export interface BuilderOptions {
   /** an overlay this large is merged into a new base */
@@ -60,6 +61,7 @@ export type BuilderReply =
   | { readonly type: 'failed'; readonly message: string };
 
 const port = parentPort;
+nameThread(THREAD_NAMES.refdata);
 if (port === null) throw new Error('snapshot-builder-thread must run as a worker thread');
 const options = workerData as BuilderOptions;
 const state = new RefdataState();

@@ -9,6 +9,7 @@ import { LuxError } from '../errors.js';
 import { distModule } from '../paths.js';
 import type { KpiAlarmDecision } from './kpi-json.js';
 import { KpiMergeCore, type CellRank, type KpiMergeCounters, type KpiMergeOptions, type KpiPrepared } from './merge-core.js';
+import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
 
 export const KPI_THREAD_DEFAULTS = {
   /** how often the thread reports its counters between transactions */
@@ -196,6 +197,7 @@ function runThread(data: KpiThreadData): void {
 }
 
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'lux-kpi-thread') {
+  nameThread(THREAD_NAMES.kpi);
   runThread(workerData as KpiThreadData);
 }
 

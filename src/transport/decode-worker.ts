@@ -15,6 +15,7 @@ import { LatencyRecorder, initLatency } from '../metrics/latency.js';
 import { BatchPartials } from '../kpis/batch-partials.js';
 import type { Dimension } from '../kpis/names.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
 
 /** What the worker needs to fold each batch into KPI partials (absent: KPIs off). */
 export interface WorkerKpis {
@@ -37,6 +38,7 @@ interface DecodeWorkerData {
   nativeJson?: boolean;
 }
 
+nameThread(THREAD_NAMES.decode);
 const data = workerData as DecodeWorkerData;
 const views = new RingViews(data.ring);
 const decoder = decoderFormat(data.format).create(data.ring.memory, data.decoder);

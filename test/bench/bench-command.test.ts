@@ -60,6 +60,13 @@ describe('lux bench', () => {
     // Issue 15: same-run baselines, CPU per process, the latency breakdown.
     expect(typeof out.cpu_per_record_us).toBe('number');
     expect(out.cpu_per_record_us as number).toBeGreaterThan(0);
+    // by thread group: a short run may leave a group without one clock tick, so only the shape is held here
+    const byThread = out.cpu_per_record_by_thread_us as Record<string, number> | null;
+    expect(byThread).not.toBeNull();
+    for (const [g, us] of Object.entries(byThread!)) {
+      expect(['main', 'decode', 'kpi', 'alarm', 'refdata', 'librdkafka', 'v8+libuv'], g).toContain(g);
+      expect(us, g).toBeGreaterThan(0);
+    }
     expect(out.kcat_ratio === null || typeof out.kcat_ratio === 'number').toBe(true);
     expect(Object.keys(out.baseline_latency_ms as object).sort()).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
     expect(out.latency_p99_ratio === null || typeof out.latency_p99_ratio === 'number').toBe(true);
