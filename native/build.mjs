@@ -1,4 +1,4 @@
-// Builds the native addons for the running Node's ABI — the batch produce and consume (native/lux_native.c, against node-rdkafka's librdkafka) the record serializer (native/record_json.c) and thread names (native/thread_name.c) — skipped when up to date.
+// Builds the native addons for the running Node's ABI — the batch produce and consume (native/lux_native.c, against node-rdkafka's librdkafka), the record serializer (native/record_json.c) and thread names (native/thread_name.c) — skipped when up to date.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -222,26 +222,22 @@ static uint8_t *write_escaped(uint8_t *p, const uint8_t *src, uint32_t len) {
 
 static inline uint32_t slot_of(uint32_t key, uint32_t shift) { return (uint32_t)(key * 0x9e3779b1u) >> shift; }
 
-static int64_t equipment_row(const snap_t *s, uint32_t id) {
-  uint32_t slot = slot_of(id, s->w[S_EQ_SHIFT]);
+/* A row by key in one of the snapshot's open-addressing tables of (key, row + 1) slots, or -1; `table` is S_EQ_HASH or
+   S_ERR_HASH, whose mask and shift follow it in the layout words. */
+static int64_t row_of(const snap_t *s, int table, uint32_t key) {
+  uint32_t slot = slot_of(key, s->w[table + 2]);
   for (;;) {
-    const uint32_t *h = s->u32 + s->w[S_EQ_HASH] + (size_t)slot * 2;
+    const uint32_t *h = s->u32 + s->w[table] + (size_t)slot * 2;
     if (h[1] == 0) return -1;
-    if (h[0] == id) return (int64_t)h[1] - 1;
-    slot = (slot + 1) & s->w[S_EQ_MASK];
+    if (h[0] == key) return (int64_t)h[1] - 1;
+    slot = (slot + 1) & s->w[table + 1];
   }
 }
 
-static int64_t error_code_row(const snap_t *s, uint32_t vendor, uint32_t cause) {
-  if (vendor == NO_VENDOR) return -1;
-  uint32_t key = (vendor << 16) | cause;
-  uint32_t slot = slot_of(key, s->w[S_ERR_SHIFT]);
-  for (;;) {
-    const uint32_t *h = s->u32 + s->w[S_ERR_HASH] + (size_t)slot * 2;
-    if (h[1] == 0) return -1;
-    if (h[0] == key) return (int64_t)h[1] - 1;
-    slot = (slot + 1) & s->w[S_ERR_MASK];
-  }
+static inline int64_t equipment_row(const snap_t *s, uint32_t id) { return row_of(s, S_EQ_HASH, id); }
+
+static inline int64_t error_code_row(const snap_t *s, uint32_t vendor, uint32_t cause) {
+  return vendor == NO_VENDOR ? -1 : row_of(s, S_ERR_HASH, (vendor << 16) | cause);
 }
 
 /* Snapshot.interventionLookup: the row covering timeMs, -1 when none, -2 when the snapshot has no list for it. */

@@ -23,6 +23,11 @@ export function distModule(rel: string): string {
   return path.join(ROOT, 'dist', 'src', rel);
 }
 
+/** A native addon built for this Node's ABI by native/build.mjs, e.g. nativeAddon('lux_json'). */
+export function nativeAddon(name: string): string {
+  return path.join(ROOT, 'native', 'build', `abi-${process.versions.modules}`, `${name}.node`);
+}
+
 /** The compiled LXE1 decoder. */
 export const LXE1_WASM = path.join(ROOT, 'dist', 'wasm', 'lxe1.wasm');
 

@@ -385,6 +385,11 @@ export function formatBreakdown(b: LatencyBreakdown): string[] {
 }
 
 /** The figures beside the targets, as printed at the end of a run. */
+/** `main 2.8 · decode 1.6 · … µs`: the daemon's CPU per record by thread group. */
+function formatByThread(byThread: Record<string, number>): string {
+  return `${Object.entries(byThread).map(([g, us]) => `${g} ${us.toFixed(1)}`).join(' · ')} µs`;
+}
+
 export function formatResult(r: BenchResult): string {
   const rows: Array<[string, string, string, string]> = [];
   const runs = r.runs;
@@ -396,8 +401,7 @@ export function formatResult(r: BenchResult): string {
   if (r.ratio !== null) rows.push(['LUX / passthrough', num(r.ratio), `≥ ${TARGETS.ratio}`, verdict(r.ratio >= TARGETS.ratio)]);
   if (r.kcat_ratio !== null) rows.push(['LUX / kcat', num(r.kcat_ratio), '', '']);
   if (r.cpu_per_record_us !== null) rows.push(['daemon CPU per record', num(r.cpu_per_record_us, ' µs'), `≤ ${TARGETS.cpuPerRecordUs} µs`, verdict(r.cpu_per_record_us <= TARGETS.cpuPerRecordUs)]);
-  const byThread = r.cpu_per_record_by_thread_us;
-  if (byThread !== null) rows.push(['  by thread', Object.entries(byThread).map(([g, us]) => `${g} ${us.toFixed(1)}`).join(' · ') + ' µs', '', '']);
+  if (r.cpu_per_record_by_thread_us !== null) rows.push(['  by thread', formatByThread(r.cpu_per_record_by_thread_us), '', '']);
   for (const [k, label] of [['lux', 'CPU, lux max run'], ['passthrough', 'CPU, passthrough run'], ['kcat', 'CPU, kcat run']] as const) {
     const l = r.load[k];
     if (l !== undefined) rows.push([label, formatLoad(l), '', '']);
@@ -474,7 +478,7 @@ function report(r: BenchResult): string {
     ['LUX / passthrough', num(r.ratio)],
     ['LUX / kcat', num(r.kcat_ratio)],
     ['daemon CPU per record', num(r.cpu_per_record_us, ' µs')],
-    ['daemon CPU per record by thread', r.cpu_per_record_by_thread_us === null ? '—' : Object.entries(r.cpu_per_record_by_thread_us).map(([g, us]) => `${g} ${us.toFixed(1)} µs`).join(' · ')],
+    ['daemon CPU per record by thread', r.cpu_per_record_by_thread_us === null ? '—' : formatByThread(r.cpu_per_record_by_thread_us)],
     ['latency (ms)', r.latency_ms === null ? '—' : pct(r.latency_ms)],
     ['passthrough at the same rate (ms)', r.baseline_latency_ms === null ? '—' : pct(r.baseline_latency_ms)],
     ['daemon peak RSS', num(r.rss_mb_max, ' MB')],

@@ -1,5 +1,6 @@
 // Resource use of a child process from /proc: peak resident memory (VmHWM) and CPU time (utime + stime), sampled while it runs.
 import fs from 'node:fs';
+import { THREAD_NAMES } from '../../src/service/thread-name.js';
 
 /** Linux reports utime and stime in clock ticks; USER_HZ is 100 on every mainstream architecture. */
 const CLOCK_TICKS = 100;
@@ -60,10 +61,10 @@ export const THREAD_GROUPS = ['main', 'decode', 'kpi', 'alarm', 'refdata', 'libr
 /** The group of one thread: the main thread (id = pid), LUX's named threads, librdkafka's (rdk:*), else V8's and libuv's helpers. */
 export function threadGroup(pid: number, tid: number, comm: string): (typeof THREAD_GROUPS)[number] {
   if (tid === pid) return 'main';
-  if (comm === 'lux-decode') return 'decode';
-  if (comm === 'lux-kpi') return 'kpi';
-  if (comm === 'lux-alarm') return 'alarm';
-  if (comm === 'lux-refdata') return 'refdata';
+  if (comm === THREAD_NAMES.decode) return 'decode';
+  if (comm === THREAD_NAMES.kpi) return 'kpi';
+  if (comm === THREAD_NAMES.alarm) return 'alarm';
+  if (comm === THREAD_NAMES.refdata) return 'refdata';
   if (comm.startsWith('rdk:')) return 'librdkafka';
   return 'v8+libuv';
 }

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../paths.js';
+import { nativeAddon, ROOT } from '../paths.js';
 import * as L from '../decode/layout.js';
 import type { SlotGeometry } from '../decode/layout.js';
 import {
@@ -52,7 +52,7 @@ let loaded: RecordJsonLoad | undefined;
 /** The serializer addon for this Node's ABI, loaded once per thread; `reason` says why not (not built, another layout). */
 export function loadRecordJson(): RecordJsonLoad {
   if (loaded) return loaded;
-  const file = path.join(ROOT, 'native', 'build', `abi-${process.versions.modules}`, 'lux_json.node');
+  const file = nativeAddon('lux_json');
   const rel = path.relative(ROOT, file);
   if (!existsSync(file)) return (loaded = { path: file, reason: `${rel} is not built for Node ${process.version} (npm run build:native)` });
   try {

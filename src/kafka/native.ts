@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../paths.js';
+import { nativeAddon, ROOT } from '../paths.js';
 
 import type { Message } from 'node-rdkafka';
 
@@ -64,7 +64,7 @@ export function nativeHandle(native: NativeBatches | undefined, client: object, 
 /** The addon for this Node's ABI, loaded once; `reason` says why not (not built, built for another librdkafka). */
 export function loadNative(): NativeLoad {
   if (loaded) return loaded;
-  const file = path.join(ROOT, 'native', 'build', `abi-${process.versions.modules}`, 'lux_native.node');
+  const file = nativeAddon('lux_native');
   if (!existsSync(file)) {
     loaded = { path: file, reason: `${path.relative(ROOT, file)} is not built for Node ${process.version} (npm run build:native)` };
     return loaded;
