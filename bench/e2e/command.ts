@@ -80,6 +80,14 @@ export interface BenchResult {
   baseline_latency_ms: Latency | null;
   /** LUX p99 / the passthrough's p99 at the same rate */
   latency_p99_ratio: number | null;
+  /**
+   * `latency_ms` and `baseline_latency_ms` without the records of each run's first `steady_after_ms` (event time):
+   * the steady state of a daemon that starts once, apart from the start, when the daemon, the broker's new
+   * partitions, the generator and the probe all warm up together. The targets are judged on the whole run.
+   */
+  latency_steady_ms: Latency | null;
+  baseline_latency_steady_ms: Latency | null;
+  steady_after_ms: number | null;
   /** the daemon's view of the rate run: event → commit, commit → visible, stages, commit cadence, event loop, GC */
   latency_breakdown_ms: LatencyBreakdown | null;
   /** CPU of every process (runner, generator, probe, broker, this program) and of the machine, per run */
@@ -322,6 +330,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     cpu_per_record_by_thread_us: (lux ?? rate)?.threadCpuUs ?? null,
     baseline_latency_ms: ratePt === undefined ? null : pick(ratePt.latencyMs),
     latency_p99_ratio: rate !== undefined && ratePt !== undefined && ratePt.latencyMs.p99 > 0 ? round(rate.latencyMs.p99 / ratePt.latencyMs.p99, 2) : null,
+    latency_steady_ms: rate?.steadyLatencyMs === undefined || rate.steadyLatencyMs === null ? null : pick(rate.steadyLatencyMs),
+    baseline_latency_steady_ms: ratePt?.steadyLatencyMs === undefined || ratePt.steadyLatencyMs === null ? null : pick(ratePt.steadyLatencyMs),
+    steady_after_ms: rate?.steadyAfterMs ?? null,
     latency_breakdown_ms: rate?.breakdown ?? null,
     load: Object.fromEntries(
       (['lux', 'passthrough', 'kcat', 'rate', 'rate_passthrough'] as const).filter((k) => runs[k] !== undefined).map((k) => [k, runs[k]!.load]),
@@ -410,7 +421,10 @@ export function formatResult(r: BenchResult): string {
     const rate = r.settings.rate as number;
     rows.push([`latency at ${num(rate)} records/s (visible − event time)`, pct(r.latency_ms), `p99 ≤ ${p99TargetMs(rate)} ms`, verdict(r.latency_ms.p99 <= p99TargetMs(rate))]);
   }
+  const steadyLabel = `  after the first ${num((r.steady_after_ms ?? 0) / 1000)} s`;
+  if (r.latency_steady_ms !== null) rows.push([steadyLabel, pct(r.latency_steady_ms), '', '']);
   if (r.baseline_latency_ms !== null) rows.push(['passthrough at the same rate', pct(r.baseline_latency_ms), '', '']);
+  if (r.baseline_latency_steady_ms !== null) rows.push([steadyLabel, pct(r.baseline_latency_steady_ms), '', '']);
   if (r.latency_p99_ratio !== null) rows.push(['LUX p99 / passthrough p99', num(r.latency_p99_ratio), '', '']);
   if (r.latency_breakdown_ms !== null) for (const line of formatBreakdown(r.latency_breakdown_ms)) rows.push(['  breakdown', line, '', '']);
   if (runs.rate !== undefined) {
@@ -480,7 +494,9 @@ function report(r: BenchResult): string {
     ['daemon CPU per record', num(r.cpu_per_record_us, ' µs')],
     ['daemon CPU per record by thread', r.cpu_per_record_by_thread_us === null ? '—' : formatByThread(r.cpu_per_record_by_thread_us)],
     ['latency (ms)', r.latency_ms === null ? '—' : pct(r.latency_ms)],
+    ['latency after the first seconds (ms)', r.latency_steady_ms === null ? '—' : pct(r.latency_steady_ms)],
     ['passthrough at the same rate (ms)', r.baseline_latency_ms === null ? '—' : pct(r.baseline_latency_ms)],
+    ['passthrough after the first seconds (ms)', r.baseline_latency_steady_ms === null ? '—' : pct(r.baseline_latency_steady_ms)],
     ['daemon peak RSS', num(r.rss_mb_max, ' MB')],
     ['daemon CPU, whole process', num(r.cpu_s, ' s')],
     ['exactly once', r.exactly_once_verified ? 'verified' : 'FAILED'],

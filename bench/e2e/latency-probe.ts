@@ -26,7 +26,14 @@ export const LATENCY_PROBE = Object.freeze({
   maxBatch: 10_000,
   progressMs: 500,
   connectTimeoutMs: 30_000,
+  /**
+   * The steady-state figure leaves out the records sent in the run's first seconds (event time within this of the
+   * first record's): the daemon, broker, generator and probe all start together, and a long-running daemon starts once.
+   */
+  steadyAfterMs: 5_000,
 });
+
+type LatencySummary = { p50: number; p90: number; p99: number; p999: number; max: number; mean: number; count: number };
 
 /** What the probe writes at the end. */
 export interface ProbeResult {
@@ -34,7 +41,10 @@ export interface ProbeResult {
   records: number;
   /** messages without a readable event time (broken frames in a passthrough copy) */
   skipped: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number; count: number };
+  latencyMs: LatencySummary;
+  /** the same over the records whose event time is at least `steadyAfterMs` after the first record's (null: none, a shorter run) */
+  steadyLatencyMs: LatencySummary | null;
+  steadyAfterMs: number;
   percentileCurve: Array<[number, number]>;
   /** [epoch second, records that became readable in it] */
   perSecond: Array<[number, number]>;
@@ -97,6 +107,9 @@ async function main(): Promise<void> {
   const reader = new EventTimeReader(v.format as ProbeFormat);
   const build = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
   const hist = build();
+  const steady = build();
+  /** event time from which a record counts in `steady`: set by the first record read */
+  let steadyFrom = NaN;
   const perSecond = new Map<number, number>();
   // One histogram per second of arrival (a run is tens of seconds): the batch's second is looked up once per batch.
   const bySecond = new Map<number, Histogram>();
@@ -127,6 +140,8 @@ async function main(): Promise<void> {
       }
       const w = reader.weightOf(value!);
       const ms = now > t ? now - t : 0;
+      if (Number.isNaN(steadyFrom)) steadyFrom = t + LATENCY_PROBE.steadyAfterMs;
+      if (t >= steadyFrom) steady.recordValueWithCount(ms, w);
       hist.recordValueWithCount(ms, w);
       secHist!.recordValueWithCount(ms, w);
       n += w;
@@ -142,11 +157,12 @@ async function main(): Promise<void> {
     if (batch.length === 0) await new Promise<void>((r) => setImmediate(r));
   }
   await disconnectClient(consumer);
-  const at = (p: number): number => (hist.totalCount > 0 ? hist.getValueAtPercentile(p) : 0);
   const result: ProbeResult = {
     records,
     skipped,
-    latencyMs: { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: hist.totalCount > 0 ? hist.maxValue : 0, mean: hist.totalCount > 0 ? Math.round(hist.mean * 10) / 10 : 0, count: hist.totalCount },
+    latencyMs: summary(hist),
+    steadyLatencyMs: steady.totalCount > 0 ? summary(steady) : null,
+    steadyAfterMs: LATENCY_PROBE.steadyAfterMs,
     percentileCurve: percentileCurve(hist),
     perSecond: [...perSecond.entries()].sort((a, b) => a[0] - b[0]),
     tailPerSecond: [...bySecond.entries()]
@@ -156,6 +172,12 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(v.out as string, JSON.stringify(result));
   say('probe done', { records, skipped });
+}
+
+function summary(h: Histogram): LatencySummary {
+  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0 };
+  const at = (p: number): number => h.getValueAtPercentile(p);
+  return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: h.maxValue, mean: Math.round(h.mean * 10) / 10, count: h.totalCount };
 }
 
 main().then(

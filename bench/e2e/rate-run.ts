@@ -53,6 +53,9 @@ export interface RateRun {
   /** records the probe saw become visible */
   records: number;
   latencyMs: ProbeResult['latencyMs'];
+  /** the same without the records of the run's first `steadyAfterMs` (event time): the daemon's steady state */
+  steadyLatencyMs: ProbeResult['steadyLatencyMs'];
+  steadyAfterMs: number;
   /** [percentile, ms] points for the HdrHistogram-style plot */
   percentileCurve: Array<[number, number]>;
   /** [second since the generator started, records that became visible (read_committed) in that second] */
@@ -183,6 +186,8 @@ export async function runRate(s: BenchSettings, what: 'lux' | 'passthrough', pac
     produced: report.records,
     records: result.records,
     latencyMs: result.latencyMs,
+    steadyLatencyMs: result.steadyLatencyMs,
+    steadyAfterMs: result.steadyAfterMs,
     percentileCurve: result.percentileCurve,
     series: perSecondSeries(result.perSecond, goAt),
     tailSeries: result.tailPerSecond.map(([sec, p99, max]) => [Math.max(0, sec - Math.floor(goAt / 1000)), p99, max] as [number, number, number]),

@@ -70,6 +70,10 @@ describe('lux bench', () => {
     expect(out.kcat_ratio === null || typeof out.kcat_ratio === 'number').toBe(true);
     expect(Object.keys(out.baseline_latency_ms as object).sort()).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
     expect(out.latency_p99_ratio === null || typeof out.latency_p99_ratio === 'number').toBe(true);
+    // the steady state leaves out the first seconds: a 2-s run has none, and says so rather than print zeros
+    expect(out.steady_after_ms).toBe(5000);
+    expect(out.latency_steady_ms).toBeNull();
+    expect(out.baseline_latency_steady_ms).toBeNull();
     const load = out.load as Record<string, Load>;
     expect(Object.keys(load)).toEqual(expect.arrayContaining(['lux', 'passthrough', 'rate', 'rate_passthrough']));
     for (const [run, l] of Object.entries(load)) {
