@@ -1,5 +1,6 @@
 # Built by native/build.mjs (npm run build:native): lux_native links the librdkafka node-rdkafka built and loaded;
-# lux_json (the decode worker's record serializer) and lux_thread (thread names) link nothing but Node.
+# lux_json (the decode worker's record serializer), lux_kpi (its KPI batch partials) and lux_thread (thread names) link
+# nothing but Node.
 {
   "variables": {
     "rdkafka_dir": "<!(node -p \"require('path').dirname(require.resolve('node-rdkafka/package.json'))\")"
@@ -20,6 +21,11 @@
       "target_name": "lux_json",
       "sources": ["record_json.c"],
       "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-override-init"]
+    },
+    {
+      "target_name": "lux_kpi",
+      "sources": ["kpi_partials.c"],
+      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"]
     },
     {
       "target_name": "lux_thread",

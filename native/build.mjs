@@ -1,4 +1,4 @@
-// Builds the native addons for the running Node's ABI — the batch produce and consume (native/lux_native.c, against node-rdkafka's librdkafka), the record serializer (native/record_json.c) and thread names (native/thread_name.c) — skipped when up to date.
+// Builds the native addons for the running Node's ABI — the batch produce and consume (native/lux_native.c, against node-rdkafka's librdkafka), the record serializer (native/record_json.c), the KPI batch partials (native/kpi_partials.c) and thread names (native/thread_name.c) — skipped when up to date.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,13 +10,13 @@ const require = createRequire(import.meta.url);
 const rdkafkaDir = path.dirname(require.resolve('node-rdkafka/package.json'));
 const librdkafka = path.join(rdkafkaDir, 'build', 'deps', 'librdkafka.so.1');
 const outDir = path.join(here, 'build', `abi-${process.versions.modules}`);
-const addons = ['lux_native', 'lux_json', 'lux_thread'];
+const addons = ['lux_native', 'lux_json', 'lux_kpi', 'lux_thread'];
 
 if (!existsSync(librdkafka)) {
   console.error(`native: ${librdkafka} is missing: node-rdkafka was not built (run npm ci, or npm rebuild node-rdkafka)`);
   process.exit(1);
 }
-const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'record_json.c'), path.join(here, 'thread_name.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
+const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'record_json.c'), path.join(here, 'kpi_partials.c'), path.join(here, 'thread_name.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
 const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
 const outs = addons.map((a) => path.join(outDir, `${a}.node`));
 if (outs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) process.exit(0);

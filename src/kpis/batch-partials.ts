@@ -49,7 +49,31 @@ export const BATCH_PARTIALS_DEFAULTS = {
   initialBytes: 64 * 1024,
 } as const;
 
-const MAX_PARTITION = 0xffff;
+/** raw input partitions are 16-bit in the batch format */
+export const MAX_PARTITION = 0xffff;
+
+/**
+ * What a decode worker folds its batches' KPIs with: BatchPartials, or NativeBatchPartials (native-batch-partials.ts,
+ * the same bytes from C). `addSlot` reads messages [0, count) of a slot; `u32`, `i32` and `f64` view the same bytes.
+ */
+export interface PartialsAccumulator {
+  readonly windowMs: number;
+  readonly shards: number;
+  /** records folded into the open batch */
+  readonly records: number;
+  use(reference: Reference): void;
+  addSlot(u32: Uint32Array, i32: Int32Array, f64: Float64Array, geo: SlotGeometry, count: number): void;
+  addRecords(u32: Uint32Array, i32: Int32Array, f64: Float64Array, recWord: number, count: number, partition: number): void;
+  finish(): Uint8Array;
+  reset(): void;
+  byteSize(): number;
+}
+
+/** The options' checks, shared with the native accumulator: the same errors for the same mistakes. */
+export function checkPartialsOptions(options: BatchPartialsOptions): void {
+  if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new KpiUsageError(`window_ms must be a positive integer, got ${options.windowMs}`);
+  if (!Number.isInteger(options.shards) || options.shards < 1) throw new KpiUsageError(`the shard count must be a positive integer, got ${options.shards}`);
+}
 
 function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
@@ -57,7 +81,7 @@ function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array |
   return b;
 }
 
-export class BatchPartials {
+export class BatchPartials implements PartialsAccumulator {
   readonly windowMs: number;
   readonly shards: number;
   readonly keys = new EquipmentKeys();
@@ -106,8 +130,7 @@ export class BatchPartials {
   records = 0;
 
   constructor(options: BatchPartialsOptions) {
-    if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new KpiUsageError(`window_ms must be a positive integer, got ${options.windowMs}`);
-    if (!Number.isInteger(options.shards) || options.shards < 1) throw new KpiUsageError(`the shard count must be a positive integer, got ${options.shards}`);
+    checkPartialsOptions(options);
     this.windowMs = options.windowMs;
     this.shards = options.shards;
     const dims = new Set(options.dimensions.map(dimensionCode));

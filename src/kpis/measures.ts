@@ -4,12 +4,12 @@
 // window may too, and every value stays an exact integer below 2^53). The setup latencies are not here: exact
 // percentiles need the values themselves, which each side keeps in an arena of its own.
 
-// record types and the success result, as on the wire (SPEC section 1)
-const ATTACH = 1;
-const SESSION_START = 3;
-const HANDOVER = 5;
-const RADIO_LINK_FAILURE = 6;
-const CALL_DROP = 7;
+// record types and the success result, as on the wire (SPEC section 1); exported for native/kpi_partials.c's layout check
+export const ATTACH = 1;
+export const SESSION_START = 3;
+export const HANDOVER = 5;
+export const RADIO_LINK_FAILURE = 6;
+export const CALL_DROP = 7;
 
 export const M_RECORDS = 0;
 export const M_FAILURES = 1;

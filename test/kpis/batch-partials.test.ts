@@ -1,13 +1,12 @@
-// The worker side: keys resolved through the equipment cache (and dropped with a new reference version), the configured dimensions only, tables that grow within a batch and stay for the next.
+// The worker side, in JavaScript and in C: keys resolved through the equipment cache (and dropped with a new reference version), the configured dimensions only, tables that grow within a batch and stay for the next.
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../src/enrich/snapshot.js';
 import { Reference } from '../../src/enrich/reference.js';
-import { BatchPartials } from '../../src/kpis/batch-partials.js';
 import { ByteReader } from '../../src/kpis/leb128.js';
 import { M_RECORDS } from '../../src/kpis/measures.js';
 import { DIMENSIONS, isStringDimension } from '../../src/kpis/names.js';
 import { ChunkReader, readBatchPartials, type PartialsSink } from '../../src/kpis/partials-codec.js';
-import { foldSynthetic, smallReference, type SynthRecord } from './harness.js';
+import { BATCH_PARTIALS, foldSynthetic, smallReference, type SynthRecord } from './harness.js';
 
 const W = 60_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -41,9 +40,9 @@ function reference(version: number, region: string): Reference {
   );
 }
 
-describe('batch partials', () => {
+describe.each(BATCH_PARTIALS)('batch partials (%s)', (_name, make) => {
   it('resolve region and vendor through a cache that a new reference version empties', () => {
-    const p = new BatchPartials({ windowMs: W, shards: 2, dimensions: DIMENSIONS });
+    const p = make({ windowMs: W, shards: 2, dimensions: DIMENSIONS });
     p.use(reference(1, 'North'));
     foldSynthetic(p, [{ time: T0, equipment: 1 }, { time: T0 + 1, equipment: 1 }], 0);
     expect([...keysOf(p.finish())].sort()).toEqual([['cell:101', 2], ['equipment:1', 2], ['region:North', 2], ['vendor:Nokia v1', 2]]);
@@ -56,21 +55,21 @@ describe('batch partials', () => {
   });
 
   it('count records of unknown equipment, or without region or vendor name, in the dimensions they have', () => {
-    const p = new BatchPartials({ windowMs: W, shards: 1, dimensions: DIMENSIONS });
+    const p = make({ windowMs: W, shards: 1, dimensions: DIMENSIONS });
     p.use(smallReference());
     foldSynthetic(p, [3, 4, 99].map((equipment) => ({ time: T0, equipment })), 0);
     expect([...keysOf(p.finish()).keys()].sort()).toEqual(['cell:301', 'cell:401', 'cell:9901', 'equipment:3', 'equipment:4', 'equipment:99', 'vendor:Ericsson']);
   });
 
   it('fold only the configured dimensions', () => {
-    const p = new BatchPartials({ windowMs: W, shards: 1, dimensions: ['region', 'cell'] });
+    const p = make({ windowMs: W, shards: 1, dimensions: ['region', 'cell'] });
     p.use(smallReference());
     foldSynthetic(p, [{ time: T0, equipment: 1 }], 0);
     expect([...keysOf(p.finish()).keys()].sort()).toEqual(['cell:101', 'region:R1']);
   });
 
   it('grow their tables within a batch of many keys and keep every count, batch after batch', () => {
-    const p = new BatchPartials({ windowMs: W, shards: 5, dimensions: DIMENSIONS });
+    const p = make({ windowMs: W, shards: 5, dimensions: DIMENSIONS });
     p.use(smallReference());
     for (let batch = 0; batch < 3; batch++) {
       const records: SynthRecord[] = [];
@@ -86,7 +85,7 @@ describe('batch partials', () => {
   });
 
   it('refuse a raw partition beyond 16 bits', () => {
-    const p = new BatchPartials({ windowMs: W, shards: 1, dimensions: DIMENSIONS });
+    const p = make({ windowMs: W, shards: 1, dimensions: DIMENSIONS });
     expect(() => foldSynthetic(p, [{ time: T0, equipment: 1 }], 70_000)).toThrow(/raw partition 70000 is outside 0..65535/);
   });
 });

@@ -9,7 +9,7 @@ import { decodeStateValue, encodeAlarmState, encodeShardState, type ShardState }
 import { Mulberry32 } from '../../src/gen/traffic.js';
 import { DIMENSIONS } from '../../src/kpis/names.js';
 import { shardOfKey } from '../../src/kpis/shard.js';
-import { foldSynthetic, SynthInstance, type SynthRecord } from './harness.js';
+import { BATCH_PARTIALS, foldSynthetic, synthInstances, type SynthRecord } from './harness.js';
 
 const W = 60_000;
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -64,7 +64,8 @@ describe('varints', () => {
   });
 });
 
-describe('partials', () => {
+describe.each(BATCH_PARTIALS)('partials (%s)', (_name, make) => {
+  const synth = synthInstances(make);
   const records: SynthRecord[] = [
     { time: T0 + 1, equipment: 1, cell: 101, type: 3, result: 0, latency: 120, rsrp: -90, up: 4_000_000_000, down: 1 },
     { time: T0 + 2, equipment: 1, cell: 101, type: 3, result: 1, latency: 900, rsrp: -110, up: 4_000_000_000, down: 2 },
@@ -76,7 +77,7 @@ describe('partials', () => {
   ];
 
   it('a transaction\'s message holds every (window, dimension, key) aggregate of its batches, with its marks', () => {
-    const inst = new SynthInstance(W, 1, [0, 3]);
+    const inst = synth(W, 1, [0, 3]);
     inst.batch(records.slice(0, 2), 0, 10).batch(records.slice(2), 3, 10);
     const [message] = inst.commit(10);
     const { marks, entries } = readAll(message.value, 0, 5);
@@ -115,7 +116,7 @@ describe('partials', () => {
   });
 
   it('a batch\'s partials hold its partitions\' largest event times and record counts, and one chunk per shard with each key in its shard', () => {
-    const p = new SynthInstance(W, 3, [0, 1]).partials;
+    const p = synth(W, 3, [0, 1]).partials;
     foldSynthetic(p, records.slice(0, 3), 0);
     foldSynthetic(p, records.slice(3), 5);
     const v = readBatchPartials(p.finish());
@@ -134,7 +135,7 @@ describe('partials', () => {
   });
 
   it('corrupt bytes fail with KpiFormatError naming the shard and offset, at every cut and for random damage', () => {
-    const inst = new SynthInstance(W, 1, [0]);
+    const inst = synth(W, 1, [0]);
     const [message] = inst.batch(records, 0).commit();
     const value = message.value;
     expect(() => readAll(Buffer.from('LXKQ\x01'), 0, 3)).toThrow(/KPI partials message \(shard 0, offset 3\): bad magic/);
@@ -176,11 +177,11 @@ describe('partials', () => {
   });
 
   it('a batch of another window size or shard count is refused by the transaction', () => {
-    const a = new SynthInstance(W, 2, [0]);
-    const b = new SynthInstance(30_000, 2, [0]);
+    const a = synth(W, 2, [0]);
+    const b = synth(30_000, 2, [0]);
     foldSynthetic(b.partials, records, 0);
     expect(() => a.tp.add(b.partials.finish(), 0)).toThrow(/built for windows of 30000 ms, the transaction's are 60000 ms/);
-    const c = new SynthInstance(W, 3, [0]);
+    const c = synth(W, 3, [0]);
     foldSynthetic(c.partials, records, 0);
     expect(() => a.tp.add(c.partials.finish(), 0)).toThrow(/built for 3 shards, the transaction has 2/);
     expect(() => readBatchPartials(Uint8Array.of(1, 2, 3))).toThrow(KpiFormatError);

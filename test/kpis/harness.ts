@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { LocalDecode } from '../../src/cli/decode.js';
-import { MSG_WORDS, M_PARTITION, REC_WORDS, R_BYTES_DOWN, R_BYTES_UP, R_CAUSE_SETUP, R_CELL, R_CODES, R_EQUIPMENT, R_RSRP, R_TIME_F64, F_RSRP, F_SETUP_LATENCY, memoryPages, slotGeometry } from '../../src/decode/layout.js';
+import { MSG_WORDS, M_PARTITION, REC_WORDS, type SlotGeometry, R_BYTES_DOWN, R_BYTES_UP, R_CAUSE_SETUP, R_CELL, R_CODES, R_EQUIPMENT, R_RSRP, R_TIME_F64, F_RSRP, F_SETUP_LATENCY, memoryPages, slotGeometry } from '../../src/decode/layout.js';
 import { createDecoderMemory, fillSlot, Lxe1Decoder } from '../../src/decode/wasm-decoder.js';
 import { buildSnapshot, loadSnapshot, type Snapshot } from '../../src/enrich/snapshot.js';
 import { Reference } from '../../src/enrich/reference.js';
 import { encodeFrame, type RecordInput } from '../../src/gen/frame-encoder.js';
 import { Mulberry32, TrafficModel } from '../../src/gen/traffic.js';
-import { BatchPartials } from '../../src/kpis/batch-partials.js';
+import { BatchPartials, type BatchPartialsOptions, type PartialsAccumulator } from '../../src/kpis/batch-partials.js';
+import { loadKpiPartials, NativeBatchPartials } from '../../src/kpis/native-batch-partials.js';
 import { DIMENSIONS } from '../../src/kpis/names.js';
 import { TransactionPartials, type PartialsMessage } from '../../src/kpis/transaction-partials.js';
 import type { EnrichedRecord } from './model.js';
@@ -98,7 +99,7 @@ export async function enrichedRecords(snapshot: Snapshot, frames: readonly Uint8
 const MAX_MESSAGES = 2048;
 const FRAME_BYTES = 4 << 20;
 
-/** The real decoder over one slot: a batch of frames, each from its raw partition, folded by a BatchPartials. */
+/** The real decoder over one slot: a batch of frames, each from its raw partition, folded by a batch partials accumulator. */
 export class DecodeBatches {
   private readonly decoder = new Lxe1Decoder(createDecoderMemory(memoryPages(1, MAX_MESSAGES, FRAME_BYTES)));
   private readonly slot = slotGeometry(0, MAX_MESSAGES, FRAME_BYTES);
@@ -107,20 +108,47 @@ export class DecodeBatches {
   }
 
   /** Decodes `frames` (all fit one slot) read from `partitions[i]`, folds them into `partials`, returns its batch bytes. */
-  fold(partials: BatchPartials, frames: readonly Uint8Array[], partitions: readonly number[]): Uint8Array {
+  fold(partials: PartialsAccumulator, frames: readonly Uint8Array[], partitions: readonly number[]): Uint8Array {
+    const d = this.decode(frames, partitions);
+    partials.addSlot(d.u32, d.i32, d.f64, d.slot, d.count);
+    return partials.finish();
+  }
+
+  /** Decodes `frames` (all fit one slot) read from `partitions[i]`: the decoder's views, the slot and its message count. */
+  decode(frames: readonly Uint8Array[], partitions: readonly number[]): { u32: Uint32Array; i32: Int32Array; f64: Float64Array; slot: SlotGeometry; count: number } {
     const d = this.decoder;
     const n = fillSlot(d, this.slot, frames);
     if (n !== frames.length) throw new Error(`only ${n} of ${frames.length} frames fit the test slot`);
     for (let m = 0; m < n; m++) d.u32[(this.slot.msgPtr >>> 2) + m * MSG_WORDS + M_PARTITION] = partitions[m];
     d.decode(this.slot, n);
-    partials.addSlot(d.u32, d.i32, d.f64, this.slot, n);
-    return partials.finish();
+    return { u32: d.u32, i32: d.i32, f64: d.f64, slot: this.slot, count: n };
   }
 }
 
-/** A BatchPartials over a reference, all four dimensions by default. */
-export function batchPartials(snapshot: Snapshot, windowMs: number, shards: number): BatchPartials {
-  const p = new BatchPartials({ windowMs, shards, dimensions: DIMENSIONS });
+/** Makes a batch's KPI accumulator of one kind. */
+export type MakePartials = (options: BatchPartialsOptions) => PartialsAccumulator;
+
+/**
+ * Both batch partials accumulators, by name: the tests hold each to the same behaviour and bytes. The native one must
+ * load here (npm test builds it): a missing addon fails the tests that use it rather than skipping them.
+ */
+export const BATCH_PARTIALS: readonly [string, MakePartials][] = [
+  ['BatchPartials', (options) => new BatchPartials(options)],
+  [
+    'NativeBatchPartials',
+    (options) => {
+      const load = loadKpiPartials();
+      if (load.addon === undefined) throw new Error(load.reason);
+      return new NativeBatchPartials(load.addon, options);
+    },
+  ],
+];
+
+const makeJs: MakePartials = (options) => new BatchPartials(options);
+
+/** A batch's KPI accumulator over a reference, all four dimensions. */
+export function batchPartials(snapshot: Snapshot, windowMs: number, shards: number, make: MakePartials = makeJs): PartialsAccumulator {
+  const p = make({ windowMs, shards, dimensions: DIMENSIONS });
   p.use(new Reference(snapshot));
   return p;
 }
@@ -141,7 +169,7 @@ export interface SynthRecord {
 }
 
 /** Writes records in the decoded layout (layout.ts) and folds them into `partials` as read from `partition`. */
-export function foldSynthetic(partials: BatchPartials, records: readonly SynthRecord[], partition: number): void {
+export function foldSynthetic(partials: PartialsAccumulator, records: readonly SynthRecord[], partition: number): void {
   const buf = new ArrayBuffer(Math.max(1, records.length) * REC_WORDS * 4);
   const u32 = new Uint32Array(buf);
   const i32 = new Int32Array(buf);
@@ -181,14 +209,14 @@ export function smallReference(): Reference {
   );
 }
 
-/** An instance's KPI side over synthetic records: a worker's BatchPartials and the main thread's TransactionPartials. */
+/** An instance's KPI side over synthetic records: a worker's batch partials accumulator and the main thread's TransactionPartials. */
 export class SynthInstance {
   readonly tp: TransactionPartials;
-  readonly partials: BatchPartials;
-  constructor(windowMs: number, shards: number, partitions: readonly number[], nowMs = 0, idleTimeoutMs = 30_000, reference: Reference = smallReference()) {
+  readonly partials: PartialsAccumulator;
+  constructor(windowMs: number, shards: number, partitions: readonly number[], nowMs = 0, idleTimeoutMs = 30_000, reference: Reference = smallReference(), make: MakePartials = makeJs) {
     this.tp = new TransactionPartials({ windowMs, shards, idleTimeoutMs });
     this.tp.assign(partitions, nowMs);
-    this.partials = new BatchPartials({ windowMs, shards, dimensions: DIMENSIONS });
+    this.partials = make({ windowMs, shards, dimensions: DIMENSIONS });
     this.partials.use(reference);
   }
 
@@ -205,6 +233,11 @@ export class SynthInstance {
     this.tp.settle(true);
     return m;
   }
+}
+
+/** SynthInstance's constructor with the small reference and accumulators of one kind. */
+export function synthInstances(make: MakePartials): (windowMs: number, shards: number, partitions: readonly number[], nowMs?: number, idleTimeoutMs?: number) => SynthInstance {
+  return (windowMs, shards, partitions, nowMs = 0, idleTimeoutMs = 30_000) => new SynthInstance(windowMs, shards, partitions, nowMs, idleTimeoutMs, smallReference(), make);
 }
 
 /** An append-only partials log fed by instances' commits, read by merge cores per shard. */

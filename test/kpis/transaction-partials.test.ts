@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkReader, openPartialsMessage } from '../../src/kpis/partials-codec.js';
 import { shardOfKey } from '../../src/kpis/shard.js';
 import { TransactionPartials } from '../../src/kpis/transaction-partials.js';
-import { foldSynthetic, SynthInstance } from './harness.js';
+import { BATCH_PARTIALS, foldSynthetic, synthInstances } from './harness.js';
 
 const W = 60_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -14,9 +14,10 @@ const entries = (value: Buffer, shard: number): number => {
   return new ChunkReader().readChunks(reader, null);
 };
 
-describe('transaction partials', () => {
+describe.each(BATCH_PARTIALS)('transaction partials (%s)', (_name, make) => {
+  const synth = synthInstances(make);
   it('concatenate the chunks of the transaction\'s batches per shard, and send the marks to every shard when they move', () => {
-    const inst = new SynthInstance(W, 4, [0, 1], 0, 10_000);
+    const inst = synth(W, 4, [0, 1], 0, 10_000);
     inst.batch([{ time: T0, equipment: 1 }], 0, 5).batch([{ time: T0 + 7, equipment: 1 }, { time: T0 + 3, equipment: 2 }], 1, 5);
     const messages = inst.commit(5);
     expect(messages.map((m) => m.shard)).toEqual([0, 1, 2, 3]); // marks moved: every shard hears
@@ -60,14 +61,14 @@ describe('transaction partials', () => {
   });
 
   it('bring a partition back from idle with its records', () => {
-    const inst = new SynthInstance(W, 1, [0], 0, 1_000);
+    const inst = synth(W, 1, [0], 0, 1_000);
     inst.commit(1_000);
     inst.batch([{ time: T0, equipment: 1 }], 0, 1_200);
     expect(header(inst.commit(1_200)[0].value, 0).marks).toEqual([{ partition: 0, timeMs: T0, idle: false }]);
   });
 
   it('put the marks back and drop the chunks when the transaction aborts', () => {
-    const inst = new SynthInstance(W, 1, [0], 0, 1_000);
+    const inst = synth(W, 1, [0], 0, 1_000);
     inst.batch([{ time: T0, equipment: 1 }], 0, 10);
     inst.commit(10);
     inst.batch([{ time: T0 + 5_000, equipment: 1 }], 0, 20);
@@ -83,7 +84,7 @@ describe('transaction partials', () => {
   it('refuse a batch that is not KPI partials', () => {
     const tp = new TransactionPartials({ windowMs: W, shards: 1 });
     expect(() => tp.add(Buffer.from('hello world'), 0)).toThrow(/batch partials: bad magic/);
-    const p = new SynthInstance(W, 1, [0]).partials;
+    const p = synth(W, 1, [0]).partials;
     foldSynthetic(p, [{ time: T0, equipment: 1 }], 0);
     const bytes = p.finish();
     expect(() => tp.add(bytes.subarray(0, bytes.length - 1), 0)).toThrow(/truncated/);
