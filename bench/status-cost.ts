@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lux-status-cost-'));
   const s: BenchSettings = {
     brokers, frames, recordsPerFrame: 1, partitions: 3, badShare: 0.001, seed: 1, workers: undefined, batchMaxMessages: 1000, commitIntervalMs: 100,
-    alarms: false, kpis: true, nativeProduce: true, nativeConsume: true, nativeJson: true, rate: 1000, durationS: 1, progress: false, workDir, brokerPid: undefined, rateBaseline: false, phaseTimeoutMs: 300_000, log: (l) => console.log(`  ${l}`),
+    alarms: false, kpis: true, nativeProduce: true, nativeConsume: true, nativeJson: true, nativeKpis: true, rate: 1000, durationS: 1, progress: false, workDir, brokerPid: undefined, rateBaseline: false, phaseTimeoutMs: 300_000, log: (l) => console.log(`  ${l}`),
   };
   const t = runTopics('status-cost');
   await createRunTopics(s, t);

@@ -300,6 +300,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     nativeProduce: config.pipeline.native_produce,
     nativeConsume: config.pipeline.native_consume,
     nativeJson: config.pipeline.native_json,
+    nativeKpis: config.pipeline.native_kpis,
     workerData: {
       format: format.name,
       decoder: decoderModule,

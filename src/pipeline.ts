@@ -11,6 +11,7 @@ import { warmUpMessages } from './transport/warm-up.js';
 import { InflightBatches, type DecodedPass } from './transport/inflight.js';
 import type { ReferenceVersion } from './enrich/reference.js';
 import { loadRecordJson } from './enrich/native-record-json.js';
+import { loadKpiPartials } from './kpis/native-batch-partials.js';
 import { PassWriter, type WrittenPass } from './sink/pass-writer.js';
 import { TransactionalSink } from './sink/transactional-producer.js';
 import { TransactionCycle } from './sink/transaction-cycle.js';
@@ -48,6 +49,8 @@ export interface PipelineOptions {
   nativeConsume?: boolean;
   /** the decode workers write records' JSON through the native serializer (default true; enrich/native-record-json.ts) */
   nativeJson?: boolean;
+  /** the decode workers fold KPI partials through the native accumulator (default true; kpis/native-batch-partials.ts) */
+  nativeKpis?: boolean;
   /** what the workers need besides the ring: the compiled decoder, the first reference snapshot, the alarm feed */
   workerData: Record<string, unknown>;
   /** the reference data in force now; each batch is enriched against the version current when it is dispatched */
@@ -118,6 +121,7 @@ export class Pipeline {
   private pool: Piscina | undefined;
   /** the decode workers write JSON through the native serializer (decided at start) */
   private jsonNative = false;
+  private kpisNative = false;
   private stopping = false;
   private quiesceWaiters: (() => void)[] = [];
   private batchSize: number = PIPELINE_INTERNALS.batchStart;
@@ -245,7 +249,7 @@ export class Pipeline {
       stricterFIFO: true,
       idleTimeout: Infinity,
       atomics: 'sync',
-      workerData: { ring: this.views.shared, ...this.o.workerData, nativeJson: this.nativeJson() },
+      workerData: { ring: this.views.shared, ...this.o.workerData, nativeJson: this.nativeJson(), nativeKpis: this.nativeKpis() },
     });
     this.batches.attach(this.pool);
     // the decode workers warm up while the clients connect: the first records do not run through cold code
@@ -256,7 +260,7 @@ export class Pipeline {
     await this.source.partitions(connectTimeoutMs);
     await warming;
     this.source.subscribe();
-    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume, nativeJson: this.jsonNative }, 'pipeline started');
+    log.info({ topic: this.o.topics.raw, group: this.o.groupId, transactionalId: this.o.transactionalId, workers: this.o.workers, nativeProduce: this.sink.nativeProduce, nativeConsume: this.source.nativeConsume, nativeJson: this.jsonNative, nativeKpis: this.kpisNative }, 'pipeline started');
     this.loopDone = this.loop();
   }
 
@@ -268,6 +272,16 @@ export class Pipeline {
       this.o.log.warn({ reason: load.reason }, 'the native record serializer is not available: the decode workers write JSON in JavaScript (same bytes, more CPU)');
     }
     return (this.jsonNative = load.addon !== undefined);
+  }
+
+  /** Whether the decode workers fold KPI partials natively: asked for (pipeline.native_kpis) and the addon loads here. */
+  private nativeKpis(): boolean {
+    if (this.o.nativeKpis === false) return (this.kpisNative = false);
+    const load = loadKpiPartials();
+    if (load.addon === undefined) {
+      this.o.log.warn({ reason: load.reason }, 'the native KPI batch partials are not available: the decode workers fold KPIs in JavaScript (same bytes, more CPU)');
+    }
+    return (this.kpisNative = load.addon !== undefined);
   }
 
   /** Synthetic frames through every step of each decode worker, with no effect (transport/warm-up.ts). */

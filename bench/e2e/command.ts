@@ -124,6 +124,8 @@ when none answers there). Every run uses fresh topics, groups and transactional 
   --no-native-consume     the daemon reads through node-rdkafka's consume(n) (pipeline.native_consume false)
   --no-native-json        the decode workers write JSON in JavaScript (pipeline.native_json false), to measure what
                           the native record serializer saves
+  --no-native-kpis        the decode workers fold KPI partials in JavaScript (pipeline.native_kpis false), to measure
+                          what the native KPI batch partials save
   --bad-share X           share of broken frames, for the dead-letter path (default ${BENCH_DEFAULTS.badShare})
   --seed N                traffic seed (default ${BENCH_DEFAULTS.seed})
   --skip-baseline         no passthrough baseline (in max and in rate mode)
@@ -158,6 +160,8 @@ export interface BenchOptions {
   nativeConsume: boolean;
   /** the decode workers' native record serializer on (the default) or off (--no-native-json) */
   nativeJson: boolean;
+  /** the decode workers' native KPI batch partials on (the default) or off (--no-native-kpis) */
+  nativeKpis: boolean;
   badShare: number;
   seed: number;
   skipBaseline: boolean;
@@ -188,6 +192,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     'no-native-produce': { type: 'boolean' },
     'no-native-consume': { type: 'boolean' },
     'no-native-json': { type: 'boolean' },
+    'no-native-kpis': { type: 'boolean' },
     'bad-share': { type: 'string' },
     seed: { type: 'string' },
     'skip-baseline': { type: 'boolean' },
@@ -225,6 +230,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
     nativeProduce: !(v['no-native-produce'] ?? false),
     nativeConsume: !(v['no-native-consume'] ?? false),
     nativeJson: !(v['no-native-json'] ?? false),
+    nativeKpis: !(v['no-native-kpis'] ?? false),
     badShare,
     seed: nonNegative(COMMAND, 'seed', v.seed, BENCH_DEFAULTS.seed),
     skipBaseline: v['skip-baseline'] ?? false,
@@ -274,6 +280,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     nativeProduce: o.nativeProduce,
     nativeConsume: o.nativeConsume,
     nativeJson: o.nativeJson,
+    nativeKpis: o.nativeKpis,
     rate: o.rate,
     durationS: o.durationS,
     progress: !o.quiet,
@@ -342,7 +349,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     settings: {
       mode: o.mode, brokers, frames: o.frames, records_per_frame: o.recordsPerFrame, partitions: o.partitions, rate: o.rate,
       duration_s: o.durationS, workers: o.workers ?? 'daemon default', batch_max_messages: o.batchMaxMessages,
-      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, native_consume: o.nativeConsume, native_json: o.nativeJson, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
+      commit_interval_ms: o.commitIntervalMs, alarms: o.alarms, kpis: o.kpis, native_produce: o.nativeProduce, native_consume: o.nativeConsume, native_json: o.nativeJson, native_kpis: o.nativeKpis, bad_share: o.badShare, seed: o.seed, broker_pid: broker ?? 'not local',
       commit: sourceCommit(),
     },
     machine: { cores: os.availableParallelism(), memory_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown' },

@@ -41,6 +41,8 @@ export interface BenchSettings {
   nativeConsume: boolean;
   /** the decode workers' native record serializer (false: pipeline.native_json false) */
   nativeJson: boolean;
+  /** the decode workers' native KPI batch partials (false: pipeline.native_kpis false) */
+  nativeKpis: boolean;
   /** the max-mode daemon runs with --cpu-prof into this directory */
   profileDir?: string;
   /** where frames files and daemon configs go */
@@ -199,6 +201,7 @@ export function writeDaemonConfig(s: BenchSettings, topics: RunTopics, group: st
       `  native_produce: ${s.nativeProduce}`,
       `  native_consume: ${s.nativeConsume}`,
       `  native_json: ${s.nativeJson}`,
+      `  native_kpis: ${s.nativeKpis}`,
       'http:',
       '  port: 0',
       'log:',

@@ -67,6 +67,8 @@ export const DEFAULTS = {
     native_consume: true,
     /** the native record serializer in the decode workers; false: the JavaScript writer (same bytes, more CPU) */
     native_json: true,
+    /** the native KPI batch partials in the decode workers; false: the JavaScript fold (same bytes, more CPU) */
+    native_kpis: true,
   },
   sla: { seconds: 60, percentile: 99.9, interval_ms: 60_000, alarm: false },
   http: { host: '127.0.0.1', port: 9464 },

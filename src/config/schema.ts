@@ -385,6 +385,8 @@ export const configSchema = z.strictObject({
       native_consume: bool().default(DEFAULTS.pipeline.native_consume),
       /** Write each slot's records' JSON in the decode worker through native/record_json.c rather than in JavaScript. */
       native_json: bool().default(DEFAULTS.pipeline.native_json),
+      /** Fold and encode each slot's KPI partials in the decode worker through native/kpi_partials.c rather than in JavaScript. */
+      native_kpis: bool().default(DEFAULTS.pipeline.native_kpis),
     })
     .prefault({}),
   sla: section({

@@ -12,7 +12,8 @@ import type { SlotGeometry } from '../decode/layout.js';
 import type { DecodeResult, DecodeTask } from './decode-task.js';
 import { FeedWriter, type FeedChannel } from '../alarms/feed.js';
 import { LatencyRecorder, initLatency } from '../metrics/latency.js';
-import { BatchPartials } from '../kpis/batch-partials.js';
+import { BatchPartials, type PartialsAccumulator } from '../kpis/batch-partials.js';
+import { loadKpiPartials, NativeBatchPartials } from '../kpis/native-batch-partials.js';
 import type { Dimension } from '../kpis/names.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
@@ -36,6 +37,8 @@ interface DecodeWorkerData {
   kpis?: WorkerKpis;
   /** write the JSON through the native serializer (the main thread checked that it loads: pipeline.native_json) */
   nativeJson?: boolean;
+  /** fold KPI partials through the native accumulator (the main thread checked that it loads: pipeline.native_kpis) */
+  nativeKpis?: boolean;
 }
 
 nameThread(THREAD_NAMES.decode);
@@ -52,16 +55,26 @@ function slotWriter(d: DecodeWorkerData): SlotWriter {
   if (load.addon === undefined) throw new Error(`the native record serializer does not load in a decode worker: ${load.reason}`);
   return new NativeRecordJsonWriter(load.addon, firstReference, d.ring.memory.buffer);
 }
-/** A batch's KPI accumulator on the first reference data (absent: KPIs off). */
-function newPartials(k: WorkerKpis | undefined): BatchPartials | undefined {
+/**
+ * A batch's KPI accumulator on the first reference data (absent: KPIs off): the native one when the main thread chose
+ * it, else the JavaScript one — the same bytes.
+ */
+function newPartials(d: DecodeWorkerData): PartialsAccumulator | undefined {
+  const k = d.kpis;
   if (k === undefined) return undefined;
-  const p = new BatchPartials({ windowMs: k.windowMs, shards: k.shards, dimensions: k.dimensions });
+  const options = { windowMs: k.windowMs, shards: k.shards, dimensions: k.dimensions };
+  let p: PartialsAccumulator;
+  if (d.nativeKpis === true) {
+    const load = loadKpiPartials();
+    if (load.addon === undefined) throw new Error(`the native KPI batch partials do not load in a decode worker: ${load.reason}`);
+    p = new NativeBatchPartials(load.addon, options);
+  } else p = new BatchPartials(options);
   p.use(firstReference);
   return p;
 }
-const kpis = newPartials(data.kpis);
+const kpis = newPartials(data);
 /** what a warm-up pass folds its KPI partials into: the same code, another accumulator, thrown away */
-const warmKpis = newPartials(data.kpis);
+const warmKpis = newPartials(data);
 const feed = claimFeed(data);
 // Stage latency recorded where the work happens; shipped with a result at most every TRANSPORT_INTERNALS.latencyReportMs.
 await initLatency();

@@ -68,7 +68,7 @@ describe('invalid configs name the key, the value and what was expected', () => 
 
   it('an unknown key, with the allowed keys and a near miss', () => {
     expect(problems(`${MINIMAL}pipeline: {wrokers: 4}\n`)).toEqual([
-      'config.yaml: pipeline.wrokers: unknown key (expected one of: workers, batch_max_messages, batch_max_bytes, slots, memory_budget_mb, commit_interval_ms, drain_timeout_ms, native_produce, native_consume, native_json; did you mean "workers"?)',
+      'config.yaml: pipeline.wrokers: unknown key (expected one of: workers, batch_max_messages, batch_max_bytes, slots, memory_budget_mb, commit_interval_ms, drain_timeout_ms, native_produce, native_consume, native_json, native_kpis; did you mean "workers"?)',
     ]);
     expect(problems(`${MINIMAL}telemetry: {}\n`)[0]).toMatch(/^config\.yaml: telemetry: unknown key \(expected one of: kafka, topics,/);
   });

@@ -85,8 +85,7 @@ function recordWords(u32: Uint32Array, msgPtr: number, recPtr: number, count: nu
 describe('native batch partials', () => {
   it('load here, built for this record and partials layout', () => {
     const load = loadKpiPartials();
-    expect(load.reason).toBeUndefined();
-    expect(load.addon).toBeDefined();
+    expect(load.addon === undefined ? load.reason : 'loaded').toBe('loaded');
   });
 
   it('write the same bytes as BatchPartials for decoded traffic, dimension subsets, windows, partitions, reference versions and grown tables', () => {
