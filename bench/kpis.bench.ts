@@ -1,4 +1,4 @@
-// Benchmark: the KPI side of one transaction (a worker's batch partials for 4,000 records, the main thread's transaction partials, the merge's apply, window close and KPI JSON), and the memory of the merge's windows for 100,000 active cells.
+// Benchmark: the KPI side of one transaction (a worker's batch partials for 4,000 records, in JavaScript and in C, the main thread's transaction partials, the merge's apply, window close and KPI JSON), and the memory of the merge's windows for 100,000 active cells.
 //
 // Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/kpis.bench.js [cells] [transactions]
 // The workload: 4,000 records a transaction (100 ms of the 40,000 records/s peak) decoded once by the WASM decoder
@@ -14,7 +14,8 @@ import type { RefTables } from '../src/enrich/csv-tables.js';
 import { Reference } from '../src/enrich/reference.js';
 import { buildSnapshot } from '../src/enrich/snapshot.js';
 import { TrafficModel, type GeneratedFrame } from '../src/gen/traffic.js';
-import { BatchPartials } from '../src/kpis/batch-partials.js';
+import { BatchPartials, type PartialsAccumulator } from '../src/kpis/batch-partials.js';
+import { loadKpiPartials, NativeBatchPartials } from '../src/kpis/native-batch-partials.js';
 import { KpiMergeCore } from '../src/kpis/merge-core.js';
 import { DIMENSIONS } from '../src/kpis/names.js';
 import { TransactionPartials } from '../src/kpis/transaction-partials.js';
@@ -97,7 +98,7 @@ export class KpiWorkload {
 
 /** The three sides of the KPI path, wired as the daemon wires them (one instance owning every raw partition and shard). */
 export class KpiPath {
-  readonly partials: BatchPartials;
+  readonly partials: PartialsAccumulator;
   readonly transaction: TransactionPartials;
   readonly core: KpiMergeCore;
   private readonly offsets = new Array<number>(SHARDS).fill(0);
@@ -106,8 +107,14 @@ export class KpiPath {
   kpis = 0;
   partialsBytes = 0;
 
-  constructor(readonly workload: KpiWorkload) {
-    this.partials = new BatchPartials({ windowMs: WINDOW_MS, shards: SHARDS, dimensions: DIMENSIONS });
+  /** `native`: the worker's part through NativeBatchPartials (the daemon's), else BatchPartials */
+  constructor(readonly workload: KpiWorkload, native = false) {
+    const options = { windowMs: WINDOW_MS, shards: SHARDS, dimensions: DIMENSIONS };
+    if (native) {
+      const load = loadKpiPartials();
+      if (load.addon === undefined) throw new Error(load.reason);
+      this.partials = new NativeBatchPartials(load.addon, options);
+    } else this.partials = new BatchPartials(options);
     this.partials.use(workload.reference);
     this.transaction = new TransactionPartials({ windowMs: WINDOW_MS, shards: SHARDS });
     this.transaction.assign([0, 1, 2, 3], 0);
@@ -156,6 +163,14 @@ export function kpiCases(time = 2_000, cells = 100_000): MicroCase[] {
   for (let i = 0; i < 50; i++) path.transactionStep(); // tables grown, caches warm
   const bench = new Bench({ time });
   let batch = path.worker();
+  // the C accumulator over the same decoded batch, when the addon is built (npm run build:native)
+  const native = loadKpiPartials().addon === undefined ? undefined : new KpiPath(workload, true);
+  for (let i = 0; native !== undefined && i < 50; i++) native.worker();
+  if (native !== undefined) {
+    bench.add(`NativeBatchPartials.addSlot + finish (C, the daemon's), ${TXN_RECORDS} records (worker)`, () => {
+      native.worker();
+    });
+  }
   bench.add(`BatchPartials.addSlot + finish, ${TXN_RECORDS} records (worker)`, () => {
     batch = path.worker();
   });

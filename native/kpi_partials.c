@@ -209,11 +209,16 @@ static uint32_t fnv_text(uint32_t h, const char *s) {
   return h;
 }
 
+/* shard.ts fnvDecimal: the digits most significant first (taken off the end by constant divisions, then replayed). */
 static inline uint32_t hash_of_id(uint32_t prefix, uint32_t n) {
-  uint64_t p = 1;
-  while (p * 10 <= n) p *= 10;
+  uint8_t digits[10];
+  int count = 0;
+  do {
+    digits[count++] = (uint8_t)('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
   uint32_t h = prefix;
-  for (; p >= 1; p /= 10) h = (h ^ (48 + (uint32_t)((n / p) % 10))) * FNV_PRIME;
+  while (count > 0) h = (h ^ digits[--count]) * FNV_PRIME;
   return h;
 }
 
@@ -497,6 +502,9 @@ static int write_entry(bytes_t *w, double window_delta, uint32_t dim, uint32_t k
   return 1;
 }
 
+/* How many entries ahead write_chunk prefetches an entry's counters. */
+#define PREFETCH 4
+
 /* The body of one shard's chunk, from the entries order[from, to), into k->body (BatchPartials.writeChunk). */
 static int write_chunk(kpi_t *k, uint32_t from, uint32_t to) {
   bytes_t *body = &k->body;
@@ -538,6 +546,8 @@ static int write_chunk(kpi_t *k, uint32_t from, uint32_t to) {
   body->pos = (size_t)(put_u64(body->b + body->pos, to - from) - body->b);
   for (uint32_t i = from; i < to; i++) {
     uint32_t e = k->order[i];
+    /* entries are visited in shard order, scattered over the tables: ask for an entry's counters a few ahead */
+    if (i + PREFETCH < to) __builtin_prefetch(k->fields + (size_t)k->order[i + PREFETCH] * MEASURES);
     uint32_t dim = k->e_dim[e];
     uint32_t key = dim == DIM_REGION || dim == DIM_VENDOR ? (uint32_t)k->str_local[k->e_key[e]] : k->e_key[e];
     if (!write_entry(body, k->e_window[e] - base, dim, key, k->fields + (size_t)e * MEASURES, k->lat_sorted, k->lat_start[e], k->lat_start[e + 1])) return 0;
@@ -836,18 +846,17 @@ static napi_value forget(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* finish(partials): the open batch's bytes in an ArrayBuffer of their own; the next batch starts empty. */
+/* finish(partials): the open batch's bytes in a Buffer of their own; the next batch starts empty. */
 static napi_value finish(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   kpi_t *k = args(env, info, 1, argv);
   if (k == NULL) return fail(env, "finish(partials) takes an accumulator");
   if (!encode_batch(k)) return fail(env, "finish: out of memory");
-  void *data;
-  napi_value ab;
-  if (napi_create_arraybuffer(env, k->out.pos, &data, &ab) != napi_ok) return fail(env, "finish: no ArrayBuffer");
-  memcpy(data, k->out.b, k->out.pos);
+  /* a Buffer of its own (never pooled: its ArrayBuffer transfers), filled by the copy rather than zeroed first */
+  napi_value buf;
+  if (napi_create_buffer_copy(env, k->out.pos, k->out.b, NULL, &buf) != napi_ok) return fail(env, "finish: no Buffer");
   reset_batch(k);
-  return ab;
+  return buf;
 }
 
 static napi_value reset(napi_env env, napi_callback_info info) {

@@ -31,7 +31,8 @@ interface KpiPartialsAddon {
   define(h: Handle, equipmentId: number, regionId: number, vendorId: number): void;
   string(h: Handle, utf8: Uint8Array, regionHash: number, vendorHash: number): void;
   forget(h: Handle, strings: number): void;
-  finish(h: Handle): ArrayBuffer;
+  /** a Buffer over an ArrayBuffer of its own (transferable) */
+  finish(h: Handle): Uint8Array;
   reset(h: Handle): void;
   byteSize(h: Handle): number;
   /** the layout the addon was compiled with, in LAYOUT's order */
@@ -142,7 +143,7 @@ export class NativeBatchPartials implements PartialsAccumulator {
   }
 
   finish(): Uint8Array {
-    const bytes = new Uint8Array(this.addon.finish(this.handle));
+    const bytes = this.addon.finish(this.handle);
     this.records = 0;
     return bytes;
   }
