@@ -402,12 +402,12 @@ export function formatBreakdown(b: LatencyBreakdown): string[] {
   ];
 }
 
-/** The figures beside the targets, as printed at the end of a run. */
 /** `main 2.8 · decode 1.6 · … µs`: the daemon's CPU per record by thread group. */
 function formatByThread(byThread: Record<string, number>): string {
   return `${Object.entries(byThread).map(([g, us]) => `${g} ${us.toFixed(1)}`).join(' · ')} µs`;
 }
 
+/** The figures beside the targets, as printed at the end of a run. */
 export function formatResult(r: BenchResult): string {
   const rows: Array<[string, string, string, string]> = [];
   const runs = r.runs;
@@ -418,7 +418,12 @@ export function formatResult(r: BenchResult): string {
   if (r.kcat_records_per_s !== null) rows.push(['kcat pipe (no transactions)', num(r.kcat_records_per_s, ' records/s'), '', '']);
   if (r.ratio !== null) rows.push(['LUX / passthrough', num(r.ratio), `≥ ${TARGETS.ratio}`, verdict(r.ratio >= TARGETS.ratio)]);
   if (r.kcat_ratio !== null) rows.push(['LUX / kcat', num(r.kcat_ratio), '', '']);
-  if (r.cpu_per_record_us !== null) rows.push(['daemon CPU per record', num(r.cpu_per_record_us, ' µs'), `≤ ${TARGETS.cpuPerRecordUs} µs`, verdict(r.cpu_per_record_us <= TARGETS.cpuPerRecordUs)]);
+  if (r.cpu_per_record_us !== null) {
+    // The target is a full-speed figure: at a fixed rate the same daemon spends its idle loop and a commit every few
+    // tens of milliseconds on fewer records, so the figure is shown there without a verdict.
+    if (runs.lux !== undefined) rows.push(['daemon CPU per record', num(r.cpu_per_record_us, ' µs'), `≤ ${TARGETS.cpuPerRecordUs} µs`, verdict(r.cpu_per_record_us <= TARGETS.cpuPerRecordUs)]);
+    else rows.push(['daemon CPU per record (at a fixed rate)', num(r.cpu_per_record_us, ' µs'), `(target: max mode, ≤ ${TARGETS.cpuPerRecordUs} µs)`, '']);
+  }
   if (r.cpu_per_record_by_thread_us !== null) rows.push(['  by thread', formatByThread(r.cpu_per_record_by_thread_us), '', '']);
   for (const [k, label] of [['lux', 'CPU, lux max run'], ['passthrough', 'CPU, passthrough run'], ['kcat', 'CPU, kcat run']] as const) {
     const l = r.load[k];
