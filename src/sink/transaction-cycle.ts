@@ -133,8 +133,11 @@ export class TransactionCycle {
     try {
       const context = this.o.context();
       const ts = performance.now();
+      const sidesMs: Record<string, number> = {};
       for (const side of this.o.sides) {
+        const t = performance.now();
         const out = await side.prepare(context);
+        sidesMs[side.name] = Math.round(performance.now() - t);
         prepared.push(side);
         if (out.messages.length > 0) await this.open();
         for (const m of out.messages) this.o.writer.produce(m.topic, m.value, m.key, m.headers, m.partition ?? null);
@@ -146,7 +149,7 @@ export class TransactionCycle {
         for (const side of prepared) await side.settle();
         return;
       }
-      await this.o.sink.commit(offsets, this.o.consumer());
+      const calls = await this.o.sink.commit(offsets, this.o.consumer());
       for (const side of prepared) await side.settle();
       const now = Date.now();
       this.committedAt = now;
@@ -154,7 +157,11 @@ export class TransactionCycle {
       c.transactions++;
       c.lastTransactionMs = now - t0;
       c.alarms += alarms;
-      this.o.log.debug({ offsets, ms: now - t0 }, 'transaction committed');
+      // where a slow commit's time went: each side's part, then the two transactional calls (the broker's answers)
+      this.o.log.debug(
+        { offsets, ms: now - t0, sidesMs, sendOffsetsMs: Math.round(calls.offsetsMs), commitMs: Math.round(calls.commitMs) },
+        'transaction committed',
+      );
       this.o.onCommitted?.(this.o.writer.committed(), now);
     } catch (err) {
       await this.recover(err);

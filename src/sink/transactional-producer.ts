@@ -167,18 +167,22 @@ export class TransactionalSink {
     this.producer.poll();
   }
 
-  /** Adds the consumer group's offsets to the open transaction and commits it. */
-  async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
-    if (!this.open) return;
+  /** Adds the consumer group's offsets to the open transaction and commits it; returns how long each call took (ms). */
+  async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<{ offsetsMs: number; commitMs: number }> {
+    if (!this.open) return { offsetsMs: 0, commitMs: 0 };
+    let offsetsMs = 0;
     if (offsets.length > 0) {
       const t0 = performance.now();
       await this.retrying('sendOffsetsToTransaction', (cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.options.callTimeoutMs, cb));
-      this.options.timed?.('offsets', performance.now() - t0);
+      offsetsMs = performance.now() - t0;
+      this.options.timed?.('offsets', offsetsMs);
     }
     const t1 = performance.now();
     await this.retrying('commitTransaction', (cb) => this.producer.commitTransaction(this.options.callTimeoutMs, cb));
-    this.options.timed?.('commit', performance.now() - t1);
+    const commitMs = performance.now() - t1;
+    this.options.timed?.('commit', commitMs);
     this.open = false;
+    return { offsetsMs, commitMs };
   }
 
   /**

@@ -111,6 +111,17 @@ describe('lux run', () => {
       const bad = [...first, ...second].filter((f) => f.bad).length;
       const dlq = await consumeAll(topics.dlq, { isolation: 'read_committed', timeoutMs: 30000 });
       expect(dlq).toHaveLength(bad);
+      // at debug, each commit says where its time went: every side's part and the two transactional calls
+      const commits = d2
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"transaction committed"'))
+        .map((l) => JSON.parse(l) as { ms: number; sidesMs: Record<string, number>; sendOffsetsMs: number; commitMs: number });
+      expect(commits.length).toBeGreaterThan(0);
+      for (const c of commits) {
+        expect(Object.keys(c.sidesMs).length).toBeGreaterThan(0);
+        for (const ms of [...Object.values(c.sidesMs), c.sendOffsetsMs, c.commitMs, c.ms]) expect(ms).toBeGreaterThanOrEqual(0);
+      }
     } finally {
       d2.child.kill('SIGTERM');
       await waitExit(d2, 30000);
