@@ -53,6 +53,8 @@ export interface Daemon {
   readiness: Readiness;
   /** Drains, commits and closes everything; resolves when done. */
   stop(): Promise<void>;
+  /** What stop() is waiting on now ('running' before it is called). */
+  stopStage(): string;
   /** Reloads the reference data from refdata.dir (SIGHUP). */
   reload(): Promise<void>;
   /** Resolves when the pipeline ends on its own (a fatal error), with that error. */
@@ -413,20 +415,30 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
   notifier.startWatchdog(() => Date.now() - readiness.lastBeatMs < DAEMON_INTERNALS.stallMs);
 
   let stopped: Promise<void> | undefined;
+  let stage = 'running';
+  const stopStage = () => (stage === 'pipeline' ? `pipeline: ${pipeline.stopStage}` : stage);
   const stop = () =>
     (stopped ??= (async () => {
       readiness.draining = true;
+      stage = 'telling systemd';
       await notifier.stopping();
       clearInterval(tick);
       clearInterval(rotate);
       status.stop();
+      stage = 'pipeline';
       await pipeline.stop();
+      stage = 'reference data';
       await refdata.stop();
+      stage = 'alarm thread';
       await engine?.stop();
+      stage = 'KPI thread';
       await kpis?.engine.stop();
+      stage = 'webhook';
       await webhook?.close();
       setKafkaLogSink(undefined);
+      stage = 'HTTP endpoint';
       await http.close();
+      stage = 'stopped';
       recorder.destroy();
       stageRecorder.destroy();
       merger.destroy();
@@ -451,7 +463,7 @@ export async function startDaemon(config: LuxConfig, log: Logger): Promise<Daemo
     drainLatency();
     return recent.point(span);
   };
-  return { pipeline, http, metrics, readiness, stop, reload, latency, recentLatency, status, kpis: () => lastKpis.messages(), done: pipeline.done };
+  return { pipeline, http, metrics, readiness, stop, stopStage, reload, latency, recentLatency, status, kpis: () => lastKpis.messages(), done: pipeline.done };
 }
 
 /**

@@ -298,9 +298,13 @@ export class Pipeline {
     return this.loopDone ?? Promise.resolve();
   }
 
+  /** Where stop() is (for the daemon's stop deadline to say what it waited on). */
+  stopStage = 'running';
+
   /** Drains in-flight batches, commits, and disconnects; aborts instead when the drain takes longer than allowed. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopStage = 'draining in-flight batches and committing';
     const { log, drainTimeoutMs } = this.o;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => {
@@ -310,11 +314,16 @@ export class Pipeline {
     clearTimeout(timer);
     if (outcome === 'timeout') {
       log.warn({ drainTimeoutMs }, 'drain took too long: aborting the open transaction; its records will be processed again after restart');
+      this.stopStage = 'aborting the open transaction';
       await this.sink.abort().catch(() => undefined);
     }
+    this.stopStage = 'closing the consumer';
     await this.source.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs);
+    this.stopStage = 'closing the producer';
     await this.sink.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs);
+    this.stopStage = 'ending the decode workers';
     await this.pool?.destroy();
+    this.stopStage = 'stopped';
     log.info({ framesIn: this.counters.framesIn, recordsOut: this.counters.recordsOut, deadLetters: this.counters.deadLetters }, 'pipeline stopped');
   }
 

@@ -3,6 +3,7 @@ import { parseOptions, required } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../service/logger.js';
 import { startDaemon } from '../daemon.js';
+import { DAEMON_INTERNALS } from '../config/internals.js';
 
 const USAGE = 'usage: lux run --config FILE';
 
@@ -24,6 +25,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     signalled = true;
     log.info({ signal }, 'stopping: draining in-flight batches');
+    // a stop that hangs (a client close that never returns) must not keep the service up forever: say where, and go
+    const deadlineMs = config.pipeline.drain_timeout_ms + DAEMON_INTERNALS.stopGraceMs;
+    setTimeout(() => {
+      log.error({ signal, deadlineMs, waitingOn: daemon.stopStage() }, 'stop did not finish in time: exiting now; the open transaction, if any, is aborted by the broker and the restart resumes from the last commit');
+      process.exit(1);
+    }, deadlineMs).unref();
     void daemon.stop();
   };
   process.on('SIGTERM', onStop);

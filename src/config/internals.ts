@@ -105,6 +105,12 @@ export const TRANSPORT_INTERNALS = {
 export const DAEMON_INTERNALS = {
   /** counters into Prometheus, SLA check, readiness heartbeat */
   tickMs: 1_000,
+  /**
+   * After a stop signal, the daemon exits (code 1) if stopping has not finished within pipeline.drain_timeout_ms plus
+   * this: the drain is bounded by its timeout and each client's close by its own, so only a hang gets here, and an
+   * open transaction left behind is aborted by the broker (the restart resumes from the last commit).
+   */
+  stopGraceMs: 30_000,
   /** latency histograms rotate their sliding window this often */
   latencyRotateMs: 10_000,
   /** the watchdog and /health call the daemon stalled after this long without a heartbeat */
