@@ -318,7 +318,9 @@ export class Pipeline {
       await this.sink.abort().catch(() => undefined);
     }
     this.stopStage = 'closing the consumer';
-    await this.source.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs);
+    if (await this.source.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs)) {
+      log.warn({ waitedMs: PIPELINE_INTERNALS.disconnectTimeoutMs }, 'a rebalance was still being handled at stop: closing the consumer anyway (everything read was committed or aborted above)');
+    }
     this.stopStage = 'closing the producer';
     await this.sink.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs);
     this.stopStage = 'ending the decode workers';

@@ -276,11 +276,22 @@ export class KafkaSource {
     return this.rebalanceChain;
   }
 
-  async disconnect(timeoutMs: number): Promise<void> {
+  /**
+   * Closes the consumer once the rebalance handling in progress has finished — or after `timeoutMs` of waiting for it
+   * (then resolves true): a handler that waits on a loop which has already ended must not hold the close, and the
+   * partitions it did not let go are reassigned by the group when this member leaves.
+   */
+  async disconnect(timeoutMs: number): Promise<boolean> {
     this.closing = true;
-    await this.rebalanceChain.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const unfinished = await Promise.race([this.rebalanceChain.then(() => false, () => false), late]);
+    clearTimeout(timer);
     await this.reading?.catch(() => undefined);
     await disconnectClient(this.consumer, timeoutMs);
+    return unfinished;
   }
 
   private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
