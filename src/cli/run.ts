@@ -28,8 +28,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     // a stop that hangs (a client close that never returns) must not keep the service up forever: say where, and go
     const deadlineMs = config.pipeline.drain_timeout_ms + DAEMON_INTERNALS.stopGraceMs;
     setTimeout(() => {
-      log.error({ signal, deadlineMs, waitingOn: daemon.stopStage() }, 'stop did not finish in time: exiting now; the open transaction, if any, is aborted by the broker and the restart resumes from the last commit');
-      process.exit(1);
+      log.error({ signal, deadlineMs, waitingOn: daemon.stopStage() }, 'stop did not finish in time: killing the process; the open transaction, if any, is aborted by the broker and the restart resumes from the last commit');
+      // SIGKILL, not process.exit: a consumer close blocked inside librdkafka holds a libuv pool thread, and a normal
+      // exit joins that pool — seen hanging for good (gdb: uv__threadpool_cleanup → rd_kafka_consumer_close)
+      process.kill(process.pid, 'SIGKILL');
     }, deadlineMs).unref();
     void daemon.stop();
   };

@@ -106,7 +106,7 @@ export const DAEMON_INTERNALS = {
   /** counters into Prometheus, SLA check, readiness heartbeat */
   tickMs: 1_000,
   /**
-   * After a stop signal, the daemon exits (code 1) if stopping has not finished within pipeline.drain_timeout_ms plus
+   * After a stop signal, the daemon kills itself if stopping has not finished within pipeline.drain_timeout_ms plus
    * this: the drain is bounded by its timeout and each client's close by its own, so only a hang gets here, and an
    * open transaction left behind is aborted by the broker (the restart resumes from the last commit).
    */
