@@ -205,8 +205,8 @@ export class Pipeline {
     this.source.setHooks({
       assigned: (tps) => this.onPartitionsAssigned(tps),
       revoking: (tps) => this.onPartitionsRevoking(tps),
-      failed: (err) => {
-        this.o.log.error({ err: err.message }, 'cannot read where the assigned partitions start; stopping');
+      failed: (err, during) => {
+        this.o.log.error({ err: err.message, during }, during === 'assignment' ? 'cannot take up the assigned partitions; stopping' : 'handing over the revoked partitions failed; stopping');
         this.fatal ??= err;
       },
     });
@@ -298,6 +298,13 @@ export class Pipeline {
     return this.loopDone ?? Promise.resolve();
   }
 
+  /**
+   * The Kafka clients whose close had not returned when stop() gave up waiting: their librdkafka thread is still inside
+   * it, and a normal exit of the process (which joins libuv's pool) would wait for it — the caller ends the process
+   * otherwise.
+   */
+  readonly unclosed: string[] = [];
+
   /** Where stop() is (for the daemon's stop deadline to say what it waited on). */
   stopStage = 'running';
 
@@ -318,11 +325,15 @@ export class Pipeline {
       await this.sink.abort().catch(() => undefined);
     }
     this.stopStage = 'closing the consumer';
-    if (await this.source.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs)) {
-      log.warn({ waitedMs: PIPELINE_INTERNALS.disconnectTimeoutMs }, 'a rebalance was still being handled at stop: closing the consumer anyway (everything read was committed or aborted above)');
+    const waitedMs = PIPELINE_INTERNALS.disconnectTimeoutMs;
+    const source = await this.source.disconnect(waitedMs);
+    if (source.rebalanceUnfinished) {
+      log.warn({ waitedMs }, 'a rebalance was still being handled at stop: its partitions were let go and the consumer closed anyway (everything read was committed or aborted above)');
     }
+    if (!source.closed) this.unclosed.push('consumer');
     this.stopStage = 'closing the producer';
-    await this.sink.disconnect(PIPELINE_INTERNALS.disconnectTimeoutMs);
+    if (!(await this.sink.disconnect(waitedMs))) this.unclosed.push('producer');
+    if (this.unclosed.length > 0) log.error({ clients: this.unclosed, waitedMs }, 'a Kafka client\'s close did not return: librdkafka still holds a thread in it');
     this.stopStage = 'ending the decode workers';
     await this.pool?.destroy();
     this.stopStage = 'stopped';
@@ -332,6 +343,17 @@ export class Pipeline {
   // ── the loop ─────────────────────────────────────────────────────────────────────────────────────────────────
 
   private async loop(): Promise<void> {
+    try {
+      await this.run();
+    } finally {
+      // ended, committed or failed: a revocation waiting for the loop to quiesce goes on (and one arriving later
+      // finds the loop ended) — it must not wait for good, holding the rebalance and the consumer's close
+      this.loopEnded = true;
+      for (const w of this.quiesceWaiters.splice(0)) w();
+    }
+  }
+
+  private async run(): Promise<void> {
     while (!this.stopping || this.batches.length > 0 || this.cycle.committing !== undefined) {
       if (this.fatal !== undefined) throw this.fatal;
       try {
@@ -349,8 +371,6 @@ export class Pipeline {
     }
     if (this.cycle.committing !== undefined) await this.cycle.committing;
     await this.cycle.commit();
-    this.loopEnded = true;
-    for (const w of this.quiesceWaiters.splice(0)) w();
   }
 
   /** One turn of the loop: consume and dispatch, write what is decoded, commit when due. */

@@ -95,17 +95,20 @@ export function connectClient(client: Connectable, what: string, role: KafkaRole
   });
 }
 
-/** Disconnects, giving up waiting after `timeoutMs` (a client whose broker is gone may never call back); never fails. */
-export function disconnectClient(client: Connectable, timeoutMs = 5000): Promise<void> {
-  return new Promise<void>((resolve) => {
+/**
+ * Disconnects, giving up waiting after `timeoutMs` (a client whose broker is gone may never call back); never fails.
+ * Resolves false when it gave up: librdkafka's close is then still running on a libuv pool thread.
+ */
+export function disconnectClient(client: Connectable, timeoutMs = 5000): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     if (!client.isConnected()) {
-      resolve();
+      resolve(true);
       return;
     }
-    const timer = setTimeout(resolve, timeoutMs);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
     client.disconnect(() => {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     });
   });
 }

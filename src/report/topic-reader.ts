@@ -143,8 +143,8 @@ export class TopicReader {
     return read;
   }
 
-  close(): Promise<void> {
-    return disconnectClient(this.consumer);
+  async close(): Promise<void> {
+    await disconnectClient(this.consumer);
   }
 }
 

@@ -199,7 +199,8 @@ export class TransactionalSink {
     this.open = false;
   }
 
-  disconnect(timeoutMs: number): Promise<void> {
+  /** Closes the producer; false when its close had not returned within `timeoutMs`. */
+  disconnect(timeoutMs: number): Promise<boolean> {
     return disconnectClient(this.producer, timeoutMs);
   }
 

@@ -54,8 +54,19 @@ export interface SourceOptions {
 export interface RebalanceHooks {
   assigned(partitions: TopicPartition[]): void | Promise<void>;
   revoking(partitions: TopicPartition[]): Promise<void>;
-  /** where assigned partitions start could not be read (a fatal error): they are not read from */
-  failed(err: Error): void;
+  /**
+   * Taking up assigned partitions failed (`assigned` threw, or where they start could not be read: a fatal error) —
+   * they are not read from — or `revoking` threw (the partitions left all the same). Not called once closing.
+   */
+  failed(err: Error, during: 'assignment' | 'revocation'): void;
+}
+
+/** What closing the consumer came to: whether it waited on rebalance handling in vain, and whether the close returned. */
+export interface SourceClosed {
+  /** the rebalance handling in progress did not finish within the wait: its hooks were left behind, its partitions acknowledged */
+  rebalanceUnfinished: boolean;
+  /** librdkafka's close returned within the wait (false: a pool thread is still inside it, and a normal exit would wait on it) */
+  closed: boolean;
 }
 
 export class KafkaSource {
@@ -66,8 +77,18 @@ export class KafkaSource {
   private readonly assignedByTopic = new Map<string, Set<number>>();
   /** per topic, the next offset to read per partition, as far as the pipeline has taken messages */
   private readonly positions = new Map<string, Map<number, number>>();
+  /** the rebalance handlers, one after the other; it never rejects (a handler's failure goes to `hooks.failed`) */
   private rebalanceChain: Promise<void> = Promise.resolve();
   private closing = false;
+  /** set when the close stops waiting for rebalance handling: hooks still running are left behind, partitions acknowledged */
+  private abandoned = false;
+  private abandon: () => void = () => undefined;
+  private readonly abandonedSignal = new Promise<'abandoned'>((resolve) => {
+    this.abandon = () => {
+      this.abandoned = true;
+      resolve('abandoned');
+    };
+  });
   /** the native addon and this consumer's handle name, when batches are read through it */
   private readonly native: NativeBatches | undefined;
   private nativeClient: string | undefined;
@@ -277,71 +298,150 @@ export class KafkaSource {
   }
 
   /**
-   * Closes the consumer once the rebalance handling in progress has finished — or after `timeoutMs` of waiting for it
-   * (then resolves true): a handler that waits on a loop which has already ended must not hold the close, and the
-   * partitions it did not let go are reassigned by the group when this member leaves.
+   * Closes the consumer once the rebalance handling in progress has finished — or after `timeoutMs` of waiting for it:
+   * a handler that waits on a loop which has already ended must not hold the close. Its hooks are then left behind and
+   * its partitions acknowledged at once (librdkafka's close waits for that acknowledgement), as are those of every
+   * rebalance after it; the partitions it did not let go are reassigned by the group when this member leaves.
    */
-  async disconnect(timeoutMs: number): Promise<boolean> {
+  async disconnect(timeoutMs: number): Promise<SourceClosed> {
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<true>((resolve) => {
       timer = setTimeout(() => resolve(true), timeoutMs);
     });
-    const unfinished = await Promise.race([this.rebalanceChain.then(() => false, () => false), late]);
+    const rebalanceUnfinished = await Promise.race([this.rebalanceChain.then(() => false), late]);
     clearTimeout(timer);
+    if (rebalanceUnfinished) this.abandon();
     await this.reading?.catch(() => undefined);
-    await disconnectClient(this.consumer, timeoutMs);
-    return unfinished;
+    const closed = await disconnectClient(this.consumer, timeoutMs);
+    return { rebalanceUnfinished, closed };
   }
 
+  /**
+   * Every rebalance is acknowledged to librdkafka — an assignment with incrementalAssign, a revocation with
+   * incrementalUnassign — whatever its hooks do: they may throw, or never finish once the close has given up on them.
+   * An unacknowledged rebalance holds librdkafka's consumer close forever (its pool thread blocked in
+   * rd_kafka_consumer_close, and with it the process's exit, which joins that pool: seen in CI, found with gdb), and a
+   * handler that rejects would end the process as an unhandled rejection.
+   */
   private onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     // Dispatched asynchronously by node-rdkafka: the assignment only changes when we call incremental(Un)assign, so a
     // new assignment is read from only after its state is restored, and a revocation can first finish the open
     // transaction (nothing lost, nothing twice) and only then let partitions go.
     const code = err?.code;
-    this.rebalanceChain = this.rebalanceChain.then(async () => {
-      if (code === KAFKA_CODES.ERR__ASSIGN_PARTITIONS) {
+    this.rebalanceChain = this.rebalanceChain
+      .then(() => {
+        if (code === KAFKA_CODES.ERR__ASSIGN_PARTITIONS) return this.onAssigned(assignment);
+        if (code === KAFKA_CODES.ERR__REVOKE_PARTITIONS) return this.onRevoked(assignment);
+        return undefined;
+      })
+      .catch((e: unknown) => this.fail(e, code === KAFKA_CODES.ERR__REVOKE_PARTITIONS ? 'revocation' : 'assignment'));
+  }
+
+  private async onAssigned(assignment: TopicPartition[]): Promise<void> {
+    let start: TopicPartitionOffset[] | undefined;
+    let failure: unknown;
+    try {
+      const outcome = await this.unlessAbandoned(async () => {
         await this.hooks?.assigned(assignment);
         // Started at absolute offsets read here rather than left to librdkafka (an OffsetFetch, then
         // auto.offset.reset for a partition with nothing committed): under load, a partition with nothing committed
         // was seen read twice from its beginning, its first records written twice (test/pipeline/exactly-once.test.ts,
         // the SIGKILL case, about one run in thirty on a loaded machine).
-        const start: TopicPartitionOffset[] = [];
-        try {
-          for (const topic of new Set(assignment.map((tp) => tp.topic))) {
-            start.push(...(await this.startPositions(topic, assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition))));
-          }
-        } catch (err) {
-          // not read from: the pipeline ends with this error (a restart resumes from the last commit)
-          this.hooks?.failed(err as Error);
-          return;
+        const out: TopicPartitionOffset[] = [];
+        for (const topic of new Set(assignment.map((tp) => tp.topic))) {
+          out.push(...(await this.startPositions(topic, assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition))));
         }
-        this.consumer.incrementalAssign(start);
-        for (const tp of assignment) this.assignedByTopic.get(tp.topic)?.add(tp.partition);
-        // a partition paused by an earlier revocation of it may keep that pause: taken back, it is read again
-        try {
-          this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
-        } catch {
-          // not paused
-        }
-      } else if (code === KAFKA_CODES.ERR__REVOKE_PARTITIONS) {
-        // Paused at once: records fetched but not yet read are dropped (librdkafka's pause barrier), so nothing of
-        // these partitions is read after the revocation's last commit; their next owner reads them.
-        try {
-          this.consumer.pause(assignment.map(({ topic, partition }) => ({ topic, partition })));
-        } catch {
-          // the consumer is closing: nothing more is read anyway
-        }
-        try {
-          await this.hooks?.revoking(assignment);
-        } finally {
-          for (const tp of assignment) {
-            this.assignedByTopic.get(tp.topic)?.delete(tp.partition);
-          }
-          if (this.consumer.isConnected()) this.consumer.incrementalUnassign(assignment);
-        }
+        return out;
+      });
+      if (outcome !== 'abandoned') start = outcome;
+    } catch (err) {
+      // not read from: the pipeline ends with this error (a restart resumes from the last commit)
+      failure = err;
+    }
+    if (start !== undefined && this.take(start, assignment)) return;
+    this.decline(assignment);
+    if (failure !== undefined) this.fail(failure, 'assignment');
+  }
+
+  /** Assigns `start` and reads from it; false when librdkafka refuses (the consumer closing). */
+  private take(start: TopicPartitionOffset[], assignment: TopicPartition[]): boolean {
+    try {
+      this.consumer.incrementalAssign(start);
+    } catch {
+      return false;
+    }
+    for (const tp of assignment) this.assignedByTopic.get(tp.topic)?.add(tp.partition);
+    // a partition paused by an earlier revocation of it may keep that pause: taken back, it is read again
+    try {
+      this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
+    } catch {
+      // not paused
+    }
+    return true;
+  }
+
+  /**
+   * Acknowledges an assignment that is not taken up: assigned and paused (nothing is read; the pipeline is ending),
+   * or, once the consumer is closing — when librdkafka treats any assignment call as an unassignment and node-rdkafka
+   * refuses incrementalAssign — unassigned.
+   */
+  private decline(assignment: TopicPartition[]): void {
+    const tps = assignment.map(({ topic, partition }) => ({ topic, partition }));
+    if (!this.closing) {
+      try {
+        this.consumer.incrementalAssign(tps);
+        this.consumer.pause(tps);
+        return;
+      } catch {
+        // closing after all: unassigned below
       }
-    });
+    }
+    try {
+      this.consumer.incrementalUnassign(tps);
+    } catch {
+      // the consumer is closed: nothing waits for an acknowledgement
+    }
+  }
+
+  private async onRevoked(assignment: TopicPartition[]): Promise<void> {
+    // Paused at once: records fetched but not yet read are dropped (librdkafka's pause barrier), so nothing of these
+    // partitions is read after the revocation's last commit; their next owner reads them.
+    const tps = assignment.map(({ topic, partition }) => ({ topic, partition }));
+    try {
+      this.consumer.pause(tps);
+    } catch {
+      // the consumer is closing: nothing more is read anyway
+    }
+    let failure: unknown;
+    try {
+      await this.unlessAbandoned(() => this.hooks?.revoking(assignment));
+    } catch (err) {
+      failure = err;
+    }
+    for (const tp of assignment) this.assignedByTopic.get(tp.topic)?.delete(tp.partition);
+    try {
+      // allowed by node-rdkafka while the consumer closes, which is when librdkafka revokes everything
+      this.consumer.incrementalUnassign(tps);
+    } catch {
+      // the consumer is closed: nothing waits for an acknowledgement
+    }
+    if (failure !== undefined) this.fail(failure, 'revocation');
+  }
+
+  /** `run`'s result — or 'abandoned' once the close stops waiting for it (then it is not started, or left running). */
+  private async unlessAbandoned<T>(run: () => T | Promise<T>): Promise<T | 'abandoned'> {
+    if (this.abandoned) return 'abandoned';
+    return Promise.race([Promise.resolve().then(run), this.abandonedSignal]);
+  }
+
+  private fail(err: unknown, during: 'assignment' | 'revocation'): void {
+    if (this.closing) return;
+    try {
+      this.hooks?.failed(err instanceof Error ? err : new Error(String(err)), during);
+    } catch {
+      // a hook that throws must not reject the chain
+    }
   }
 }
 
