@@ -17,36 +17,66 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = createLogger(config.log.level);
   const daemon = await startDaemon(config, log);
 
+  /**
+   * Every stop — a signal, the pipeline failing, an uncaught error — is bounded: a stop that hangs (a client close
+   * that never returns) must not keep the service up forever. The deadline says where, and kills the process: SIGKILL,
+   * not process.exit, since a consumer close blocked inside librdkafka holds a libuv pool thread and a normal exit
+   * joins that pool (seen hanging for good — gdb: uv__threadpool_cleanup → rd_kafka_consumer_close).
+   */
+  const deadlineMs = config.pipeline.drain_timeout_ms + DAEMON_INTERNALS.stopGraceMs;
+  let stopping: Promise<void> | undefined;
+  const stop = (why: Record<string, unknown>): Promise<void> =>
+    (stopping ??= (() => {
+      setTimeout(() => {
+        log.error({ ...why, deadlineMs, waitingOn: daemon.stopStage() }, 'stop did not finish in time: killing the process; the open transaction, if any, is aborted by the broker and the restart resumes from the last commit');
+        process.kill(process.pid, 'SIGKILL');
+      }, deadlineMs).unref();
+      return daemon.stop();
+    })());
+  /** After the stop: a Kafka client whose close never returned would hold a normal exit forever (see above). */
+  const exit = (code: number): number => {
+    const unclosed = daemon.pipeline.unclosed;
+    if (unclosed.length > 0) {
+      log.error({ clients: unclosed, code }, 'stopped, but a Kafka client\'s close never returned: killing the process, as a normal exit would wait on it for good');
+      process.kill(process.pid, 'SIGKILL');
+    }
+    return code;
+  };
+
   let signalled = false;
   const onStop = (signal: NodeJS.Signals) => {
     if (signalled) {
-      log.warn({ signal }, 'second signal: exiting now; the open transaction is aborted by the broker');
-      process.exit(1);
+      log.warn({ signal }, 'second signal: killing the process now; the open transaction is aborted by the broker');
+      process.kill(process.pid, 'SIGKILL');
     }
     signalled = true;
     log.info({ signal }, 'stopping: draining in-flight batches');
-    // a stop that hangs (a client close that never returns) must not keep the service up forever: say where, and go
-    const deadlineMs = config.pipeline.drain_timeout_ms + DAEMON_INTERNALS.stopGraceMs;
-    setTimeout(() => {
-      log.error({ signal, deadlineMs, waitingOn: daemon.stopStage() }, 'stop did not finish in time: killing the process; the open transaction, if any, is aborted by the broker and the restart resumes from the last commit');
-      // SIGKILL, not process.exit: a consumer close blocked inside librdkafka holds a libuv pool thread, and a normal
-      // exit joins that pool — seen hanging for good (gdb: uv__threadpool_cleanup → rd_kafka_consumer_close)
-      process.kill(process.pid, 'SIGKILL');
-    }, deadlineMs).unref();
-    void daemon.stop();
+    void stop({ signal });
   };
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', () => void daemon.reload());
+  // An error nothing caught is a bug: said in the log with its stack (not only on stderr), then the daemon stops as on
+  // a failure — bounded by the same deadline — and exits 70, rather than dying inside Node's exit with Kafka clients open.
+  let uncaught: Error | undefined;
+  const onUncaught = (err: unknown, origin: string) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.fatal({ err: e.message, stack: e.stack, origin }, 'internal error nothing caught: stopping');
+    uncaught ??= e;
+    void stop({ origin });
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', (reason) => onUncaught(reason, 'unhandledRejection'));
 
   try {
     await daemon.done;
   } catch (err) {
     log.error({ err: (err as Error).message }, 'pipeline failed');
-    await daemon.stop().catch(() => undefined);
-    return 1;
+    await stop({ failed: (err as Error).message }).catch(() => undefined);
+    return exit(1);
   }
-  await daemon.stop();
+  await stop({});
+  if (uncaught !== undefined) return exit(70);
   log.info({}, 'stopped');
-  return 0;
+  return exit(0);
 }
