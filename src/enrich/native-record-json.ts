@@ -4,10 +4,7 @@
 // RecordJsonWriter; the tests hold both to JSON.stringify's bytes. It reads the decoder's shared memory, the
 // snapshot's SharedArrayBuffers and record-json.ts's constants in place and writes into the slot's output area: no copy
 // and no allocation per record, one N-API call a slot.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { nativeAddon, ROOT } from '../paths.js';
+import { loadAddon, sameLayout, type AddonLoad } from '../native-addon.js';
 import * as L from '../decode/layout.js';
 import type { SlotGeometry } from '../decode/layout.js';
 import {
@@ -45,24 +42,13 @@ const LAYOUT = [
 ];
 
 /** The addon, or why it is not used. */
-export type RecordJsonLoad = { addon: RecordJsonAddon; path: string } | { addon?: undefined; path: string; reason: string };
+export type RecordJsonLoad = AddonLoad<RecordJsonAddon>;
 
 let loaded: RecordJsonLoad | undefined;
 
 /** The serializer addon for this Node's ABI, loaded once per thread; `reason` says why not (not built, another layout). */
 export function loadRecordJson(): RecordJsonLoad {
-  if (loaded) return loaded;
-  const file = nativeAddon('lux_json');
-  const rel = path.relative(ROOT, file);
-  if (!existsSync(file)) return (loaded = { path: file, reason: `${rel} is not built for Node ${process.version} (npm run build:native)` });
-  try {
-    const addon = createRequire(import.meta.url)(file) as RecordJsonAddon;
-    const same = addon.layout.length === LAYOUT.length && addon.layout.every((v, i) => v === LAYOUT[i]);
-    loaded = same ? { addon, path: file } : { path: file, reason: `${rel} was built for another record layout (npm run build:native)` };
-  } catch (err) {
-    loaded = { path: file, reason: `${rel} does not load: ${(err as Error).message}` };
-  }
-  return loaded;
+  return (loaded ??= loadAddon<RecordJsonAddon>('lux_json', sameLayout(LAYOUT, 'was built for another record layout')));
 }
 
 /** RecordJsonWriter's `writeSlot` in C. Bind it to the decoder's memory; swap reference data between slots with `use`. */

@@ -1,8 +1,6 @@
 // The native batches (native/lux_native.c): loads the addon built for this Node, names the librdkafka plugin a client is created with, and reads a consumed batch back as messages.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { nativeAddon, ROOT } from '../paths.js';
+import { loadAddon } from '../native-addon.js';
 
 import type { Message } from 'node-rdkafka';
 
@@ -64,24 +62,12 @@ export function nativeHandle(native: NativeBatches | undefined, client: object, 
 /** The addon for this Node's ABI, loaded once; `reason` says why not (not built, built for another librdkafka). */
 export function loadNative(): NativeLoad {
   if (loaded) return loaded;
-  const file = nativeAddon('lux_native');
-  if (!existsSync(file)) {
-    loaded = { path: file, reason: `${path.relative(ROOT, file)} is not built for Node ${process.version} (npm run build:native)` };
-    return loaded;
-  }
-  try {
-    const native = createRequire(import.meta.url)(file) as NativeBatches;
-    // The plugin must be the librdkafka node-rdkafka runs: the one the addon links against, loaded once per process.
+  // The plugin must be the librdkafka node-rdkafka runs: the one the addon links against, loaded once per process.
+  const load = loadAddon<NativeBatches>('lux_native', (native) => {
     const rdkafka = createRequire(import.meta.url)('node-rdkafka') as { librdkafkaVersion: string };
-    if (native.librdkafkaVersion !== rdkafka.librdkafkaVersion) {
-      loaded = { path: file, reason: `${path.relative(ROOT, file)} runs librdkafka ${native.librdkafkaVersion}, node-rdkafka ${rdkafka.librdkafkaVersion} (npm run build:native)` };
-      return loaded;
-    }
-    loaded = { native, path: file };
-  } catch (err) {
-    loaded = { path: file, reason: `${path.relative(ROOT, file)} does not load: ${(err as Error).message}` };
-  }
-  return loaded;
+    return native.librdkafkaVersion === rdkafka.librdkafkaVersion ? undefined : `runs librdkafka ${native.librdkafkaVersion}, node-rdkafka ${rdkafka.librdkafkaVersion}`;
+  });
+  return (loaded = { native: load.addon, path: load.path, reason: load.reason });
 }
 
 /**

@@ -6,10 +6,7 @@
 // first, tombstones, interning): a record whose equipment the C cache does not hold returns the call, this side looks
 // it up, hands over the result and any string newly interned for it (UTF-8 bytes and shard hashes), and the call
 // resumes at that record — once per equipment per reference version, never per record.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { nativeAddon, ROOT } from '../paths.js';
+import { loadAddon, sameLayout, type AddonLoad } from '../native-addon.js';
 import * as L from '../decode/layout.js';
 import type { SlotGeometry } from '../decode/layout.js';
 import type { Reference } from '../enrich/reference.js';
@@ -58,24 +55,13 @@ const LAYOUT = [
 const utf8 = new TextEncoder();
 
 /** The addon, or why it is not used. */
-export type KpiPartialsLoad = { addon: KpiPartialsAddon; path: string } | { addon?: undefined; path: string; reason: string };
+export type KpiPartialsLoad = AddonLoad<KpiPartialsAddon>;
 
 let loaded: KpiPartialsLoad | undefined;
 
 /** The KPI partials addon for this Node's ABI, loaded once per thread; `reason` says why not (not built, another layout). */
 export function loadKpiPartials(): KpiPartialsLoad {
-  if (loaded) return loaded;
-  const file = nativeAddon('lux_kpi');
-  const rel = path.relative(ROOT, file);
-  if (!existsSync(file)) return (loaded = { path: file, reason: `${rel} is not built for Node ${process.version} (npm run build:native)` });
-  try {
-    const addon = createRequire(import.meta.url)(file) as KpiPartialsAddon;
-    const same = addon.layout.length === LAYOUT.length && addon.layout.every((v, i) => v === LAYOUT[i]);
-    loaded = same ? { addon, path: file } : { path: file, reason: `${rel} was built for another record or partials layout (npm run build:native)` };
-  } catch (err) {
-    loaded = { path: file, reason: `${rel} does not load: ${(err as Error).message}` };
-  }
-  return loaded;
+  return (loaded ??= loadAddon<KpiPartialsAddon>('lux_kpi', sameLayout(LAYOUT, 'was built for another record or partials layout')));
 }
 
 /** BatchPartials in C: the same interface and the same bytes. */
