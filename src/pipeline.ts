@@ -266,22 +266,20 @@ export class Pipeline {
 
   /** Whether the decode workers write JSON natively: asked for (pipeline.native_json) and the addon loads here. */
   private nativeJson(): boolean {
-    if (this.o.nativeJson === false) return (this.jsonNative = false);
-    const load = loadRecordJson();
-    if (load.addon === undefined) {
-      this.o.log.warn({ reason: load.reason }, 'the native record serializer is not available: the decode workers write JSON in JavaScript (same bytes, more CPU)');
-    }
-    return (this.jsonNative = load.addon !== undefined);
+    return (this.jsonNative = this.nativeChoice(this.o.nativeJson, loadRecordJson, 'the native record serializer is not available: the decode workers write JSON in JavaScript (same bytes, more CPU)'));
   }
 
   /** Whether the decode workers fold KPI partials natively: asked for (pipeline.native_kpis) and the addon loads here. */
   private nativeKpis(): boolean {
-    if (this.o.nativeKpis === false) return (this.kpisNative = false);
-    const load = loadKpiPartials();
-    if (load.addon === undefined) {
-      this.o.log.warn({ reason: load.reason }, 'the native KPI batch partials are not available: the decode workers fold KPIs in JavaScript (same bytes, more CPU)');
-    }
-    return (this.kpisNative = load.addon !== undefined);
+    return (this.kpisNative = this.nativeChoice(this.o.nativeKpis, loadKpiPartials, 'the native KPI batch partials are not available: the decode workers fold KPIs in JavaScript (same bytes, more CPU)'));
+  }
+
+  /** A native path is used when asked for (unset: yes) and its addon loads here; asked for but missing, `fallback` is warned. */
+  private nativeChoice(asked: boolean | undefined, load: () => { addon?: unknown; reason?: string }, fallback: string): boolean {
+    if (asked === false) return false;
+    const { addon, reason } = load();
+    if (addon === undefined) this.o.log.warn({ reason }, fallback);
+    return addon !== undefined;
   }
 
   /** Synthetic frames through every step of each decode worker, with no effect (transport/warm-up.ts). */
