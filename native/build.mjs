@@ -16,7 +16,7 @@ if (!existsSync(librdkafka)) {
   console.error(`native: ${librdkafka} is missing: node-rdkafka was not built (run npm ci, or npm rebuild node-rdkafka)`);
   process.exit(1);
 }
-const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'record_json.c'), path.join(here, 'kpi_partials.c'), path.join(here, 'thread_name.c'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
+const inputs = [path.join(here, 'lux_native.c'), path.join(here, 'record_json.c'), path.join(here, 'kpi_partials.c'), path.join(here, 'thread_name.c'), path.join(here, 'layout.h'), path.join(here, 'napi_util.h'), path.join(here, 'binding.gyp'), librdkafka, fileURLToPath(import.meta.url)];
 const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
 const outs = addons.map((a) => path.join(outDir, `${a}.node`));
 if (outs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) process.exit(0);

@@ -25,23 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- layout.ts: message table and decoded record words ---- */
-#define MSG_WORDS 8
-#define M_REASON 2
-#define M_FIRST 3
-#define M_COUNT 4
-#define M_PARTITION 5
-#define REC_WORDS 20
-#define R_TIME_F64 0
-#define R_EQUIPMENT 2
-#define R_CELL 5
-#define R_BYTES_UP 7
-#define R_BYTES_DOWN 8
-#define R_CODES 16
-#define R_CAUSE_SETUP 17
-#define R_RSRP 18
-#define F_RSRP 2
-#define F_SETUP_LATENCY 8
+#include "layout.h"
+#include "napi_util.h"
 
 /* ---- measures.ts: record types and an aggregate's doubles ---- */
 #define ATTACH 1
@@ -651,27 +636,12 @@ static void destroy(kpi_t *k) {
 /* ---- the JS side ---- */
 
 static napi_value fail(napi_env env, const char *message) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, "E_NATIVE_KPI", message);
-  return NULL;
+  return throw_once(env, "E_NATIVE_KPI", message);
 }
 
 static napi_value number(napi_env env, double v) {
   napi_value r;
   return napi_create_double(env, v, &r) == napi_ok ? r : NULL;
-}
-
-/* The data pointer and byte length of a typed array (over an ArrayBuffer or a SharedArrayBuffer). */
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *bytes) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  size_t length, offset;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok || type != want) return 0;
-  *bytes = length * (want == napi_uint32_array ? 4 : 1);
-  return 1;
 }
 
 /* The call's arguments: argv[0] the accumulator, then `n - 1` more. */
@@ -888,29 +858,13 @@ static napi_value layout_words(napi_env env) {
     M_RSRP_SUM, M_RSRP_MIN, M_BYTES_UP, M_BYTES_DOWN, MEASURES, DIM_CELL, DIM_EQUIPMENT, DIM_REGION, DIM_VENDOR,
     BATCH_MAGIC, PARTIALS_VERSION, MAX_PARTITION, IO_WORDS,
   };
-  napi_value arr;
-  if (napi_create_array_with_length(env, sizeof(words) / sizeof(words[0]), &arr) != napi_ok) return NULL;
-  for (uint32_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-    napi_value v;
-    if (napi_create_uint32(env, words[i], &v) != napi_ok || napi_set_element(env, arr, i, v) != napi_ok) return NULL;
-  }
-  return arr;
+  return words_array(env, words, sizeof(words) / sizeof(words[0]));
 }
 
 NAPI_MODULE_INIT() {
-  static const struct {
-    const char *name;
-    napi_callback cb;
-  } fns[] = {
+  static const export_fn fns[] = {
     {"create", create}, {"addSlot", add_slot}, {"addRecords", add_records_js}, {"define", define}, {"string", string},
     {"forget", forget}, {"finish", finish}, {"reset", reset}, {"byteSize", byte_size},
   };
-  for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-    napi_value fn;
-    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok) return NULL;
-    if (napi_set_named_property(env, exports, fns[i].name, fn) != napi_ok) return NULL;
-  }
-  napi_value layout = layout_words(env);
-  if (layout == NULL || napi_set_named_property(env, exports, "layout", layout) != napi_ok) return NULL;
-  return exports;
+  return export_module(env, exports, fns, sizeof(fns) / sizeof(fns[0]), layout_words(env));
 }

@@ -21,37 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ---- layout.ts: message table and decoded record words ---- */
-#define MSG_WORDS 8
-#define M_REASON 2
-#define M_FIRST 3
-#define M_COUNT 4
-#define REC_WORDS 20
-#define REC_BYTES (REC_WORDS * 4)
-#define R_TIME_F64 0
-#define R_EQUIPMENT 2
-#define R_FRAME_SEQ 3
-#define R_INDEX 4
-#define R_CELL 5
-#define R_DURATION 6
-#define R_BYTES_UP 7
-#define R_BYTES_DOWN 8
-#define R_TARGET_CELL 9
-#define R_APN_PTR 10
-#define R_APN_LEN 11
-#define R_VD_PTR 12
-#define R_VD_LEN 13
-#define R_IMSI_PTR 14
-#define R_IMSI_DIGITS 15
-#define R_CODES 16
-#define R_CAUSE_SETUP 17
-#define R_RSRP 18
-#define F_APN 1
-#define F_RSRP 2
-#define F_TARGET_CELL 4
-#define F_SETUP_LATENCY 8
-#define F_VENDOR_DETAIL 16
-#define F_IMSI 32
+#include "layout.h"
+#include "napi_util.h"
 
 /* ---- snapshot.ts: row words ---- */
 #define EQ_WORDS 8
@@ -448,23 +419,7 @@ static int64_t write_record(ctx_t *c, size_t rec, uint8_t *out, size_t out_len, 
 /* ---- the JS side ---- */
 
 static napi_value fail(napi_env env, const char *message) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, "E_NATIVE_JSON", message);
-  return NULL;
-}
-
-/* The data pointer and byte length of a typed array (over an ArrayBuffer or a SharedArrayBuffer). */
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *bytes) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  size_t length;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok || type != want) return 0;
-  *bytes = length * (want == napi_uint32_array ? 4 : want == napi_float64_array ? 8 : 1);
-  return 1;
+  return throw_once(env, "E_NATIVE_JSON", message);
 }
 
 static int snapshot(napi_env env, napi_value bytes, napi_value words, snap_t *s) {
@@ -568,20 +523,10 @@ static napi_value layout_words(napi_env env) {
     EQ_NAME, EQ_MODEL, EQ_SITE, EQ_REGION, EQ_VENDOR, EQ_FLAGS, EQ_DELETED, NO_VENDOR, ERR_WORDS, ERR_JSON,
     ERR_DELETED, IV_WORDS, IV_JSON, NULL_STRING, S_WORDS, K_ENUMS, IO_WORDS,
   };
-  napi_value arr;
-  if (napi_create_array_with_length(env, sizeof(words) / sizeof(words[0]), &arr) != napi_ok) return NULL;
-  for (uint32_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-    napi_value v;
-    if (napi_create_uint32(env, words[i], &v) != napi_ok || napi_set_element(env, arr, i, v) != napi_ok) return NULL;
-  }
-  return arr;
+  return words_array(env, words, sizeof(words) / sizeof(words[0]));
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn, layout;
-  if (napi_create_function(env, "writeSlot", NAPI_AUTO_LENGTH, write_slot, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "writeSlot", fn) != napi_ok) return NULL;
-  layout = layout_words(env);
-  if (layout == NULL || napi_set_named_property(env, exports, "layout", layout) != napi_ok) return NULL;
-  return exports;
+  static const export_fn fns[] = {{"writeSlot", write_slot}};
+  return export_module(env, exports, fns, 1, layout_words(env));
 }
