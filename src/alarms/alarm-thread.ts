@@ -4,8 +4,7 @@
 // reference snapshot lives, applies the maintenance lookup (suppressed) and the equipment object when it turns
 // decisions into alarm JSON. Alarms travel as one message per transaction, never one per record.
 
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { LuxError } from '../errors.js';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { distModule } from '../paths.js';
 import { alarmJson, NO_EQUIPMENT, type AlarmJson, type EquipmentProvider } from './alarm-json.js';
 import { createChannel, createSignal, type FeedChannel } from './feed.js';
@@ -15,6 +14,7 @@ import { AlarmCore, type AlarmCoreCounters, type ChangelogEntry } from './core.j
 import { AlarmStateError } from './state-codec.js';
 import { restoreState } from './state-merge.js';
 import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
+import { EngineThread, type RequestOf } from '../transport/engine-thread.js';
 
 // ── the worker entry
 
@@ -198,8 +198,6 @@ if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'lux-ala
 
 // ── the main-thread side
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 export interface AlarmEngineOptions {
   readonly rules: readonly RuleSpec[];
   /** wall-clock ms without records after which a partition no longer holds the watermark back */
@@ -240,11 +238,7 @@ export class AlarmEngine {
   private readonly assigned: number[] = [];
   /** snapshots restored before start() */
   private readonly pendingRestore: Uint8Array[] = [];
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
-  private stopped: Promise<void> | null = null;
-  private dead: Error | null = null;
+  private readonly thread = new EngineThread<ToThread, FromThread>('alarm thread');
   private core: AlarmCoreCounters = {
     records: 0, failures: 0, lateDropped: 0, lateCounted: 0, deferred: 0, fullDropped: 0, openAlarms: 0, activeEquipment: 0, watermarkMs: -Infinity, staged: 0,
     rules: [],
@@ -267,12 +261,12 @@ export class AlarmEngine {
   addProducer(): FeedChannel {
     const ch = createChannel(this.channels.length, this.signal, this.options.ringEntries ?? ALARM_INTERNALS.feedRingEntries);
     this.channels.push(ch);
-    this.worker?.postMessage({ type: 'ring', channel: ch } satisfies ToThread);
+    this.thread.post({ type: 'ring', channel: ch });
     return ch;
   }
 
   start(): Promise<void> {
-    if (this.worker !== null) return Promise.resolve();
+    if (this.thread.started) return Promise.resolve();
     const o = this.options;
     const data: AlarmThreadData = {
       kind: 'lux-alarm-thread',
@@ -287,39 +281,18 @@ export class AlarmEngine {
       ),
       assigned: this.assigned.slice(),
     };
-    const worker = new Worker(o.workerPath ?? distModule('alarms/alarm-thread.js'), { workerData: data });
-    this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const died = (err: Error): void => {
-        // Without the alarm thread no transaction can settle its windows: every later request fails fatally, and the
-        // pipeline ends for systemd to restart it from the last commit.
-        this.dead = Object.assign(err, { isFatal: true });
-        if (!ready) reject(err);
-        for (const w of this.waiting.values()) w.reject(this.dead);
-        this.waiting.clear();
-      };
-      worker.on('message', (m: FromThread) => {
-        if (m.type === 'ready') {
-          ready = true;
-          this.restored = m.restored;
-          resolve();
-        } else this.receive(m);
-      });
-      worker.on('error', (err) => {
-        died(new LuxError('E_INTERNAL', `alarm thread failed: ${err.message}`));
-        o.onError?.(err);
-      });
-      worker.on('exit', (code) => {
-        if (this.stopped === null) died(new LuxError('E_INTERNAL', `alarm thread exited with code ${code}`));
-      });
+    return this.thread.start(o.workerPath ?? distModule('alarms/alarm-thread.js'), data, {
+      ready: (m) => {
+        this.restored = m.restored;
+      },
+      message: (m) => this.receive(m),
+      error: o.onError,
     });
   }
 
   /** Declares the input partitions assigned to this process (they hold the watermark until seen or idle). */
   assign(partitions: number[]): void {
-    if (this.worker === null) this.assigned.push(...partitions);
-    else this.worker.postMessage({ type: 'assign', partitions } satisfies ToThread);
+    if (!this.thread.post({ type: 'assign', partitions })) this.assigned.push(...partitions);
   }
 
   /** The thread has windows to evaluate though no transaction came: the pipeline should commit one for them. */
@@ -374,7 +347,7 @@ export class AlarmEngine {
    */
   restore(states: readonly (Buffer | Uint8Array)[]): Promise<string[]> {
     if (states.length === 0) return Promise.resolve([]);
-    if (this.worker === null) {
+    if (!this.thread.started) {
       for (const b of states) this.pendingRestore.push(new Uint8Array(b));
       return Promise.resolve([]);
     }
@@ -384,7 +357,7 @@ export class AlarmEngine {
 
   /** Drops the state of revoked partitions (after their last transaction settled); resolves with the slots released. */
   forget(partitions: readonly number[]): Promise<number> {
-    if (this.worker === null || partitions.length === 0) return Promise.resolve(0);
+    if (!this.thread.started || partitions.length === 0) return Promise.resolve(0);
     return this.request<number>({ type: 'forget', partitions: [...partitions] });
   }
 
@@ -394,34 +367,15 @@ export class AlarmEngine {
 
   /** Ends the thread; what no transaction settled is not kept (it is read again after a restart). */
   stop(): Promise<void> {
-    const w = this.worker;
-    if (w === null) return Promise.resolve();
-    if (this.stopped === null) {
-      this.stopped = new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        w.postMessage({ type: 'stop' } satisfies ToThread);
-      });
-    }
-    return this.stopped;
+    return this.thread.stop({ type: 'stop' });
   }
 
-  private request<T>(message: DistributiveOmit<Extract<ToThread, { id: number }>, 'id'>, transfer?: ArrayBuffer[]): Promise<T> {
-    const w = this.worker;
-    if (this.dead !== null) return Promise.reject(this.dead);
-    if (w === null) return Promise.reject(new LuxError('E_INTERNAL', `alarm engine: ${message.type} before start()`));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject });
-      w.postMessage({ ...message, id } as ToThread, transfer);
-    });
+  private request<T>(message: RequestOf<ToThread>, transfer?: ArrayBuffer[]): Promise<T> {
+    return this.thread.request<T>(message, transfer);
   }
 
   private answer(id: number, value: unknown, error?: Error): void {
-    const w = this.waiting.get(id);
-    if (w === undefined) return;
-    this.waiting.delete(id);
-    if (error !== undefined) w.reject(error);
-    else (w.resolve as (v: unknown) => void)(value);
+    this.thread.answer(id, value, error);
   }
 
   private receive(m: FromThread): void {

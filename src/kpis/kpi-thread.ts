@@ -4,12 +4,13 @@
 // bytes copied and transferred. A transaction's output comes back packed: the KPI values and state values each in
 // one transferred buffer, with their keys and ends beside. The main thread, which holds the reference data, turns
 // alarm decisions into alarm JSON (kpiAlarmJson: suppression and the equipment object).
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LuxError } from '../errors.js';
 import { distModule } from '../paths.js';
 import type { KpiAlarmDecision } from './kpi-json.js';
 import { KpiMergeCore, type CellRank, type KpiMergeCounters, type KpiMergeOptions, type KpiPrepared } from './merge-core.js';
 import { nameThread, THREAD_NAMES } from '../service/thread-name.js';
+import { EngineThread, type RequestOf } from '../transport/engine-thread.js';
 
 export const KPI_THREAD_DEFAULTS = {
   /** how often the thread reports its counters between transactions */
@@ -203,8 +204,6 @@ if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'lux-kpi
 
 // ── the main-thread side
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 export interface KpiEngineOptions extends KpiMergeOptions {
   readonly countersMs?: number;
   readonly onError?: (err: Error) => void;
@@ -219,11 +218,7 @@ const NO_COUNTERS: KpiMergeCounters = {
 /** Starts the KPI thread and moves its merge state with the pipeline's transactions. */
 export class KpiEngine {
   private readonly options: KpiEngineOptions;
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
-  private stopped: Promise<void> | null = null;
-  private dead: (Error & { isFatal: true }) | null = null;
+  private readonly thread = new EngineThread<ToThread, FromThread>('KPI thread');
   private latest: KpiMergeCounters = NO_COUNTERS;
   private dueFlag = false;
 
@@ -232,7 +227,7 @@ export class KpiEngine {
   }
 
   start(): Promise<void> {
-    if (this.worker !== null) return Promise.resolve();
+    if (this.thread.started) return Promise.resolve();
     const o = this.options;
     const data: KpiThreadData = {
       kind: 'lux-kpi-thread',
@@ -246,31 +241,10 @@ export class KpiEngine {
       },
       countersMs: o.countersMs ?? KPI_THREAD_DEFAULTS.countersMs,
     };
-    const worker = new Worker(o.workerPath ?? distModule('kpis/kpi-thread.js'), { workerData: data });
-    this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const died = (err: Error): void => {
-        // Without the KPI thread no transaction can carry its KPIs: every later request fails fatally and the
-        // pipeline ends, for systemd to restart it from the last commit.
-        this.dead = Object.assign(err, { isFatal: true as const });
-        if (!ready) reject(err);
-        for (const w of this.waiting.values()) w.reject(this.dead);
-        this.waiting.clear();
-      };
-      worker.on('message', (m: FromThread) => {
-        if (m.type === 'ready') {
-          ready = true;
-          resolve();
-        } else this.onMessage(m);
-      });
-      worker.on('error', (err) => {
-        died(new LuxError('E_INTERNAL', `KPI thread failed: ${err.message}`));
-        o.onError?.(err);
-      });
-      worker.on('exit', (code) => {
-        if (this.stopped === null) died(new LuxError('E_INTERNAL', `KPI thread exited with code ${code}`));
-      });
+    return this.thread.start(o.workerPath ?? distModule('kpis/kpi-thread.js'), data, {
+      ready: () => undefined,
+      message: (m) => this.onMessage(m),
+      error: o.onError,
     });
   }
 
@@ -294,11 +268,10 @@ export class KpiEngine {
    * does not read fails the next `prepare`; a dead thread throws here.
    */
   receive(shard: number, offset: number, bytes: Uint8Array): void {
-    if (this.dead !== null) throw this.dead;
-    const w = this.worker;
-    if (w === null) throw new LuxError('E_INTERNAL', 'KPI engine: receive before start()');
+    if (this.thread.dead !== null) throw this.thread.dead;
+    if (!this.thread.started) throw new LuxError('E_INTERNAL', 'KPI thread: receive before start()');
     const copy = new Uint8Array(bytes);
-    w.postMessage({ type: 'receive', shard, offset, bytes: copy } satisfies ToThread, [copy.buffer]);
+    this.thread.post({ type: 'receive', shard, offset, bytes: copy }, [copy.buffer as ArrayBuffer]);
   }
 
   /** The thread has something to apply or close though no transaction came: the pipeline should commit one. */
@@ -338,34 +311,15 @@ export class KpiEngine {
 
   /** Ends the thread; what no transaction committed is read again after a restart. */
   stop(): Promise<void> {
-    const w = this.worker;
-    if (w === null || this.dead !== null) return Promise.resolve(); // a dead thread has exited already
-    if (this.stopped === null) {
-      this.stopped = new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        w.postMessage({ type: 'stop' } satisfies ToThread);
-      });
-    }
-    return this.stopped;
+    return this.thread.stop({ type: 'stop' });
   }
 
-  private request<T>(message: DistributiveOmit<Extract<ToThread, { id: number }>, 'id'>, transfer?: ArrayBuffer[]): Promise<T> {
-    if (this.dead !== null) return Promise.reject(this.dead);
-    const w = this.worker;
-    if (w === null) return Promise.reject(new LuxError('E_INTERNAL', `KPI engine: ${message.type} before start()`));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject });
-      w.postMessage({ ...message, id } as ToThread, transfer);
-    });
+  private request<T>(message: RequestOf<ToThread>, transfer?: ArrayBuffer[]): Promise<T> {
+    return this.thread.request<T>(message, transfer);
   }
 
   private answer(id: number, value: unknown, error?: Error): void {
-    const w = this.waiting.get(id);
-    if (w === undefined) return;
-    this.waiting.delete(id);
-    if (error !== undefined) w.reject(error);
-    else (w.resolve as (v: unknown) => void)(value);
+    this.thread.answer(id, value, error);
   }
 
   private onMessage(m: FromThread): void {

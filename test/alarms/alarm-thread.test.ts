@@ -261,8 +261,10 @@ describe('alarm thread', () => {
     const engine = new AlarmEngine({ rules: [RULE], idleTimeoutMs: 60_000, pollMs: 5 });
     engine.addProducer();
     await engine.start();
-    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await (engine as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker.terminate();
     await expect(engine.prepare(1, [0])).rejects.toMatchObject({ isFatal: true, message: expect.stringMatching(/alarm thread exited/) });
     await expect(engine.discard()).rejects.toMatchObject({ isFatal: true });
+    // a thread that has exited is not waited for (the daemon's stop once waited for its exit for good)
+    await engine.stop();
   }, 30_000);
 });

@@ -105,7 +105,7 @@ describe('KPI thread', () => {
   it('a dead KPI thread fails every later request fatally', async () => {
     const engine = new KpiEngine({ windowMs: W, rawPartitions: 1 });
     await engine.start();
-    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await (engine as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker.terminate();
     await expect(engine.prepare()).rejects.toMatchObject({ isFatal: true, message: expect.stringMatching(/KPI thread exited/) });
     await expect(engine.discard()).rejects.toMatchObject({ isFatal: true });
     await expect(engine.assign(1, [])).rejects.toMatchObject({ isFatal: true });
