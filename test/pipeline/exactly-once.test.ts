@@ -1,4 +1,4 @@
-// The daemon against the real broker: every frame's records exactly once in read_committed output, dead letters exactly for bad frames, through SIGTERM, SIGKILL and a second instance.
+// The daemon against the real broker: every frame's records exactly once in read_committed output, dead letters exactly for bad frames, through SIGTERM, SIGKILL, a second instance and a stop in the middle of a rebalance.
 import { describe, expect, it } from 'vitest';
 import { consumeAll, groupOffsets, produceFrames } from '../kafka-helpers.js';
 import { daemonTopics, expectedRecords, makeFrames, sleep, startDaemon, writeConfig, type RunningDaemon } from './daemon-harness.js';
@@ -125,6 +125,42 @@ describe('lux run', () => {
     } finally {
       d2.child.kill('SIGTERM');
       await waitExit(d2, 30000);
+    }
+  });
+
+  it('an instance stopped in the middle of a rebalance exits 0 at once, and the other takes over: nothing lost, nothing twice', async () => {
+    // The CI hang: a stop while partitions were being revoked left librdkafka's consumer close waiting for good.
+    const topics = await daemonTopics('eo-stop-rebalance', 4);
+    const first = makeFrames(3000);
+    const second = makeFrames(3000, { seqBase: 3000 });
+    await produceFrames(topics.raw, first);
+    const expected = expectedRecords([...first, ...second]);
+    const group = `${topics.raw}-g`;
+    const a = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-a` }));
+    let b: RunningDaemon | undefined;
+    try {
+      await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 200, timeoutMs: 60000 });
+      b = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-b` }));
+      const producing = produceFrames(topics.raw, second);
+      for (const end = Date.now() + 60000; !a.output().includes('partitions revoked') && Date.now() < end; ) await sleep(20);
+      expect(a.output(), 'the first instance never had partitions revoked').toContain('partitions revoked');
+      a.child.kill('SIGTERM');
+      const code = await waitExit(a, 90000);
+      expect(code, `first instance:\n${a.output()}`).toBe(0);
+      expect(a.output()).not.toContain('stop did not finish in time');
+      expect(a.output()).not.toContain("close never returned");
+      await producing;
+      const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 120000 });
+      await sleep(1500);
+      const all = await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 30000 });
+      expect(all.length, b.output()).toBe(expected.length);
+      expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
+    } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      if (b !== undefined) {
+        b.child.kill('SIGTERM');
+        expect(await waitExit(b, 60000), `second instance:\n${b.output()}`).toBe(0);
+      }
     }
   });
 
