@@ -19,6 +19,7 @@ import type { TransactionSide } from './sink/transaction-side.js';
 import { PipelineCounters } from './metrics/pipeline-counters.js';
 import type { LatencySnapshot, LoopSpan } from './metrics/latency.js';
 import type { UndecompressableBatchError } from './kafka/consume-errors.js';
+import { TIMED_OUT, within } from './within.js';
 
 export { PipelineCounters } from './metrics/pipeline-counters.js';
 export type { WrittenPass } from './sink/pass-writer.js';
@@ -311,13 +312,8 @@ export class Pipeline {
     this.stopping = true;
     this.stopStage = 'draining in-flight batches and committing';
     const { log, drainTimeoutMs } = this.o;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), drainTimeoutMs);
-    });
-    const outcome = await Promise.race([this.done.then(() => 'drained' as const, () => 'failed' as const), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
+    const outcome = await within(this.done.then(() => 'drained' as const, () => 'failed' as const), drainTimeoutMs);
+    if (outcome === TIMED_OUT) {
       log.warn({ drainTimeoutMs }, 'drain took too long: aborting the open transaction; its records will be processed again after restart');
       this.stopStage = 'aborting the open transaction';
       await this.sink.abort().catch(() => undefined);

@@ -17,6 +17,7 @@ import { topicPartitions } from '../kafka/metadata.js';
 import { classifyConsumeError, progressOf, type UndecompressableBatchError } from '../kafka/consume-errors.js';
 import { KAFKA_FEATURES } from '../kafka/client.js';
 import { SOURCE_INTERNALS } from '../config/internals.js';
+import { TIMED_OUT, within } from '../within.js';
 import { consumeNative, loadNative, nativeHandle, pluginProperties, type NativeBatches } from '../kafka/native.js';
 
 export interface SourceOptions {
@@ -305,12 +306,7 @@ export class KafkaSource {
    */
   async disconnect(timeoutMs: number): Promise<SourceClosed> {
     this.closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<true>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
-    });
-    const rebalanceUnfinished = await Promise.race([this.rebalanceChain.then(() => false), late]);
-    clearTimeout(timer);
+    const rebalanceUnfinished = (await within(this.rebalanceChain, timeoutMs)) === TIMED_OUT;
     if (rebalanceUnfinished) this.abandon();
     await this.reading?.catch(() => undefined);
     const closed = await disconnectClient(this.consumer, timeoutMs);
