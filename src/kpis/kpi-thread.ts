@@ -268,10 +268,8 @@ export class KpiEngine {
    * does not read fails the next `prepare`; a dead thread throws here.
    */
   receive(shard: number, offset: number, bytes: Uint8Array): void {
-    if (this.thread.dead !== null) throw this.thread.dead;
-    if (!this.thread.started) throw new LuxError('E_INTERNAL', 'KPI thread: receive before start()');
     const copy = new Uint8Array(bytes);
-    this.thread.post({ type: 'receive', shard, offset, bytes: copy }, [copy.buffer as ArrayBuffer]);
+    this.thread.send({ type: 'receive', shard, offset, bytes: copy }, [copy.buffer as ArrayBuffer]);
   }
 
   /** The thread has something to apply or close though no transaction came: the pipeline should commit one. */

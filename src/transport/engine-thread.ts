@@ -23,6 +23,7 @@ export class EngineThread<ToThread extends { type: string }, FromThread extends 
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
   private stopped: Promise<void> | null = null;
+  /** why the thread is gone (fatal: every later message fails with it), or null while it runs */
   private deadError: (Error & { isFatal: true }) | null = null;
 
   constructor(name: string) {
@@ -31,11 +32,6 @@ export class EngineThread<ToThread extends { type: string }, FromThread extends 
 
   get started(): boolean {
     return this.worker !== null;
-  }
-
-  /** Why the thread is gone (fatal: every later request fails with it), or null while it runs. */
-  get dead(): (Error & { isFatal: true }) | null {
-    return this.deadError;
   }
 
   /** Starts `file` with `data`; resolves at its 'ready' message, rejects if it fails or exits before. Once only. */
@@ -77,16 +73,31 @@ export class EngineThread<ToThread extends { type: string }, FromThread extends 
     return true;
   }
 
+  /** A message that wants no answer, to a thread that must be running: throws when it is dead or not started. */
+  send(message: ToThread, transfer?: ArrayBuffer[]): void {
+    this.running(message.type).postMessage(message, transfer);
+  }
+
   /** A numbered request, answered through `answer(id, …)` by the message handler. */
   request<T>(message: RequestOf<ToThread>, transfer?: ArrayBuffer[]): Promise<T> {
-    if (this.deadError !== null) return Promise.reject(this.deadError);
-    const w = this.worker;
-    if (w === null) return Promise.reject(new LuxError('E_INTERNAL', `${this.name}: ${message.type} before start()`));
+    let w: Worker;
+    try {
+      w = this.running(message.type);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: never) => void, reject });
       w.postMessage({ ...message, id }, transfer);
     });
+  }
+
+  /** The worker, for a message of type `what`; throws when the thread is dead (fatal) or not started. */
+  private running(what: string): Worker {
+    if (this.deadError !== null) throw this.deadError;
+    if (this.worker === null) throw new LuxError('E_INTERNAL', `${this.name}: ${what} before start()`);
+    return this.worker;
   }
 
   answer(id: number, value: unknown, error?: Error): void {
