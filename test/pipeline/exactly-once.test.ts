@@ -47,6 +47,31 @@ async function waitExit(d: RunningDaemon, ms: number): Promise<number | string> 
   return Promise.race([d.exited, t]);
 }
 
+/** Four partitions for two instances of one group: 3,000 frames produced, `second` (3,000 more) to produce while they run. */
+async function groupOfTwo(prefix: string) {
+  const topics = await daemonTopics(prefix, 4);
+  const first = makeFrames(3000);
+  const second = makeFrames(3000, { seqBase: 3000 });
+  await produceFrames(topics.raw, first);
+  const group = `${topics.raw}-g`;
+  return {
+    topics,
+    second,
+    expected: expectedRecords([...first, ...second]),
+    /** an instance of the group, with its own transactional id */
+    instance: (name: string) => startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-${name}` })),
+  };
+}
+
+/** The enriched topic holds exactly `expected` (read_committed), and still does a moment later; `diagnostics` on failure. */
+async function expectExactlyOnce(topic: string, expected: string[], diagnostics: string): Promise<void> {
+  const out = await consumeAll(topic, { isolation: 'read_committed', expected: expected.length, timeoutMs: 120000 });
+  await sleep(1500);
+  const all = await consumeAll(topic, { isolation: 'read_committed', timeoutMs: 30000 });
+  expect(all.length, diagnostics).toBe(expected.length);
+  expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
+}
+
 describe('lux run', () => {
   it('writes every record of every good frame once, dead-letters every bad frame, and exits 0 on SIGTERM', async () => {
     const topics = await daemonTopics('eo-basic');
@@ -130,17 +155,12 @@ describe('lux run', () => {
 
   it('an instance stopped in the middle of a rebalance exits 0 at once, and the other takes over: nothing lost, nothing twice', async () => {
     // The CI hang: a stop while partitions were being revoked left librdkafka's consumer close waiting for good.
-    const topics = await daemonTopics('eo-stop-rebalance', 4);
-    const first = makeFrames(3000);
-    const second = makeFrames(3000, { seqBase: 3000 });
-    await produceFrames(topics.raw, first);
-    const expected = expectedRecords([...first, ...second]);
-    const group = `${topics.raw}-g`;
-    const a = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-a` }));
+    const { topics, second, expected, instance } = await groupOfTwo('eo-stop-rebalance');
+    const a = instance('a');
     let b: RunningDaemon | undefined;
     try {
       await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 200, timeoutMs: 60000 });
-      b = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-b` }));
+      b = instance('b');
       const producing = produceFrames(topics.raw, second);
       for (const end = Date.now() + 60000; !a.output().includes('partitions revoked') && Date.now() < end; ) await sleep(20);
       expect(a.output(), 'the first instance never had partitions revoked').toContain('partitions revoked');
@@ -150,11 +170,7 @@ describe('lux run', () => {
       expect(a.output()).not.toContain('stop did not finish in time');
       expect(a.output()).not.toContain("close never returned");
       await producing;
-      const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 120000 });
-      await sleep(1500);
-      const all = await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 30000 });
-      expect(all.length, b.output()).toBe(expected.length);
-      expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
+      await expectExactlyOnce(topics.enriched, expected, b.output());
     } finally {
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       if (b !== undefined) {
@@ -165,25 +181,16 @@ describe('lux run', () => {
   });
 
   it('two instances in one group share the partitions; killing one loses and repeats nothing', async () => {
-    const topics = await daemonTopics('eo-group', 4);
-    const first = makeFrames(3000);
-    const second = makeFrames(3000, { seqBase: 3000 });
-    await produceFrames(topics.raw, first);
-    const expected = expectedRecords([...first, ...second]);
-    const group = `${topics.raw}-g`;
-    const a = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-a` }));
-    const b = startDaemon(writeConfig(topics, { group, transactionalId: `${topics.raw}-b` }));
+    const { topics, second, expected, instance } = await groupOfTwo('eo-group');
+    const a = instance('a');
+    const b = instance('b');
     try {
       const producing = produceFrames(topics.raw, second);
       await consumeAll(topics.enriched, { isolation: 'read_committed', expected: 200, timeoutMs: 60000 });
       a.child.kill('SIGKILL');
       await a.exited;
       await producing;
-      const out = await consumeAll(topics.enriched, { isolation: 'read_committed', expected: expected.length, timeoutMs: 120000 });
-      await sleep(1500);
-      const all = await consumeAll(topics.enriched, { isolation: 'read_committed', timeoutMs: 30000 });
-      expect(all.length, b.output()).toBe(expected.length);
-      expect(sorted(out.map((m) => m.value?.toString() ?? ''))).toEqual(sorted(expected));
+      await expectExactlyOnce(topics.enriched, expected, b.output());
     } finally {
       b.child.kill('SIGTERM');
       await waitExit(b, 30000);

@@ -61,23 +61,36 @@ afterEach(async () => {
   for (const m of open.splice(0)) await m.close(5_000).catch(() => undefined);
 });
 
+/** A member `a` of a fresh group over a fresh topic, started, with `hooks`; closed after the test. */
+async function first(prefix: string, hooks: Partial<RebalanceHooks>) {
+  const topic = uniqueTopic(prefix);
+  await createTopics([topic], PARTITIONS);
+  const group = `${topic}-group`;
+  const a = member(topic, group, 'a', hooks);
+  open.push(a);
+  await a.start();
+  return { a, topic, group };
+}
+
+/** `a` (with `hooks`) holding every partition, then a member `b` joining its group: a's partitions start to move. */
+async function secondJoins(prefix: string, hooks: Partial<RebalanceHooks>) {
+  const { a, topic, group } = await first(prefix, hooks);
+  await until('a to hold every partition', () => a.source.assigned.size === PARTITIONS);
+  const b = member(topic, group, 'b', {});
+  open.push(b);
+  await b.start();
+  return { a, b };
+}
+
 describe('the source acknowledges every rebalance', () => {
   it('a revocation whose hook never finishes: the close stops waiting, lets the partitions go and returns; the other member takes them all', async () => {
-    const topic = uniqueTopic('lux-rebalance-hang');
-    await createTopics([topic], PARTITIONS);
-    const group = `${topic}-group`;
     const revoked: TopicPartition[][] = [];
-    const a = member(topic, group, 'a', {
+    const { a, b } = await secondJoins('lux-rebalance-hang', {
       revoking: (tps) => {
         revoked.push(tps);
         return new Promise<void>(() => undefined); // as a revocation waiting on a loop that has ended
       },
     });
-    const b = member(topic, group, 'b', {});
-    open.push(a, b);
-    await a.start();
-    await until('a to hold every partition', () => a.source.assigned.size === PARTITIONS);
-    await b.start();
     await until('a revocation on a', () => revoked.length > 0);
 
     const t0 = Date.now();
@@ -90,19 +103,11 @@ describe('the source acknowledges every rebalance', () => {
   });
 
   it('a revocation whose hook throws: said once, and the partitions move all the same', async () => {
-    const topic = uniqueTopic('lux-rebalance-throw');
-    await createTopics([topic], PARTITIONS);
-    const group = `${topic}-group`;
-    const a = member(topic, group, 'a', {
+    const { a, b } = await secondJoins('lux-rebalance-throw', {
       revoking: async () => {
         throw new Error('handing over failed');
       },
     });
-    const b = member(topic, group, 'b', {});
-    open.push(a, b);
-    await a.start();
-    await until('a to hold every partition', () => a.source.assigned.size === PARTITIONS);
-    await b.start();
     await until('the partitions to be shared', () => a.source.assigned.size + b.source.assigned.size === PARTITIONS && b.source.assigned.size > 0);
     expect(a.failures.length).toBeGreaterThan(0);
     expect(a.failures[0]).toEqual({ during: 'revocation', message: 'handing over failed' });
@@ -111,16 +116,11 @@ describe('the source acknowledges every rebalance', () => {
   });
 
   it('an assignment whose hook throws: said, nothing read from it, and the close returns', async () => {
-    const topic = uniqueTopic('lux-assign-throw');
-    await createTopics([topic], PARTITIONS);
-    const group = `${topic}-group`;
-    const a = member(topic, group, 'a', {
+    const { a } = await first('lux-assign-throw', {
       assigned: async () => {
         throw new Error('state cannot be restored');
       },
     });
-    open.push(a);
-    await a.start();
     await until('the failure to be said', () => a.failures.length > 0);
     expect(a.failures[0]).toEqual({ during: 'assignment', message: 'state cannot be restored' });
     expect(a.source.assigned.size).toBe(0);
